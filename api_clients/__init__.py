@@ -1,0 +1,1 @@
+"""API clients for a Wagtail site: named, expiring bearer tokens with an admin section."""

@@ -1,0 +1,166 @@
+"""Manage API clients from the command line: create, list, revoke, delete, prune."""
+
+import datetime
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from api_clients.conf import get_setting
+from api_clients.dates import format_date
+from api_clients.models import ApiClient, ApiClientUsage, Status
+from api_clients.services import (
+    ApiClientError,
+    create_api_client,
+    delete_api_client,
+    revoke_api_client,
+)
+
+
+def _messages(error):
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return str(error)
+
+
+class Command(BaseCommand):
+    help = "Create, list, revoke and delete API clients, and prune old usage records."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+        commands._parser_class = type(parser)  # keep Django's CommandParser errors (no traceback)
+
+        create = commands.add_parser(
+            "create",
+            help="Create a client and print its token once.",
+            called_from_command_line=True,
+        )
+        create.add_argument("--owner", required=True, help="Username of the client's owner.")
+        create.add_argument("--name", required=True, help="Client name.")
+        create.add_argument(
+            "--expires", required=True, help="Expiry date, YYYY-MM-DD, within the horizon."
+        )
+        create.add_argument("--json", action="store_true", help="Print JSON for scripts.")
+
+        listing = commands.add_parser(
+            "list", help="List live clients, newest first.", called_from_command_line=True
+        )
+        listing.add_argument("--owner", help="Only this user's clients.")
+        listing.add_argument(
+            "--status", choices=[s.value for s in Status], help="Only this status."
+        )
+        listing.add_argument("--json", action="store_true", help="Print JSON for scripts.")
+
+        for name, text in (("revoke", "Revoke a client."), ("delete", "Delete a client.")):
+            sub = commands.add_parser(name, help=text, called_from_command_line=True)
+            sub.add_argument("client_id", type=int, help="The client's id (see list).")
+            sub.add_argument("--by", help="Username recorded in the audit log as who did it.")
+
+        prune = commands.add_parser(
+            "prune",
+            help="Delete usage records older than the retention period.",
+            called_from_command_line=True,
+        )
+        prune.add_argument(
+            "--days", type=int, help="Keep this many days (default: USAGE_RETENTION_DAYS)."
+        )
+
+    def handle(self, *args, subcommand, **options):
+        try:
+            return getattr(self, f"handle_{subcommand}")(**options)
+        except (ValidationError, ApiClientError) as error:
+            raise CommandError(_messages(error)) from error
+
+    def _user(self, username, option):
+        if username is None:
+            return None
+        User = get_user_model()
+        try:
+            return User.objects.get(**{User.USERNAME_FIELD: username})
+        except User.DoesNotExist:
+            raise CommandError(f"{option}: no user is called {username!r}.") from None
+
+    def _client(self, client_id):
+        try:
+            return ApiClient.objects.alive().select_related("owner").get(pk=client_id)
+        except ApiClient.DoesNotExist:
+            raise CommandError(f"No API client has the id {client_id}.") from None
+
+    def handle_create(self, *, owner, name, expires, json: bool, **options):
+        owner_user = self._user(owner, "--owner")
+        try:
+            expiry_date = datetime.date.fromisoformat(expires.strip())
+        except ValueError:
+            raise CommandError("--expires must be a real date, like 2027-03-27.") from None
+        client, token = create_api_client(owner=owner_user, name=name, expiry_date=expiry_date)
+        if json:
+            self.stdout.write(
+                _dumps(
+                    {
+                        "id": client.pk,
+                        "name": client.name,
+                        "expiry_date": client.expiry_date.isoformat(),
+                        "token": token,
+                    }
+                )
+            )
+        else:
+            self.stdout.write(
+                f"Created API client {client.pk} {client.name!r}, "
+                f"expires {format_date(client.expiry_date)}."
+            )
+            self.stdout.write("Token (shown once, copy it now):")
+            self.stdout.write(token)
+
+    def handle_list(self, *, owner, status, json: bool, **options):
+        clients = ApiClient.objects.alive().select_related("owner")
+        if owner is not None:
+            clients = clients.filter(owner=self._user(owner, "--owner"))
+        if status:
+            clients = clients.with_status(status)
+        rows = [
+            {
+                "id": client.pk,
+                "name": client.name,
+                "owner": client.owner.get_username() if client.owner else None,
+                "expiry_date": client.expiry_date.isoformat(),
+                "status": client.status.value,
+                "token_hint": client.token_hint,
+            }
+            for client in clients
+        ]
+        if json:
+            self.stdout.write(_dumps(rows))
+            return
+        if not rows:
+            self.stdout.write("There are no API clients.")
+            return
+        for row in rows:
+            self.stdout.write(
+                f"{row['id']:>6}  {row['status']:<8} {row['expiry_date']}  "
+                f"{row['token_hint']}…  {row['owner'] or '-'}  {row['name']}"
+            )
+
+    def handle_revoke(self, *, client_id, by, **options):
+        client = revoke_api_client(self._client(client_id), user=self._user(by, "--by"))
+        self.stdout.write(f"Revoked API client {client.pk} {client.name!r}.")
+
+    def handle_delete(self, *, client_id, by, **options):
+        client = delete_api_client(self._client(client_id), user=self._user(by, "--by"))
+        self.stdout.write(f"Deleted API client {client.pk} {client.name!r}.")
+
+    def handle_prune(self, *, days, **options):
+        days = get_setting("USAGE_RETENTION_DAYS") if days is None else days
+        if days < 1:
+            raise CommandError("--days must be 1 or more.")
+        cutoff = timezone.now() - datetime.timedelta(days=days)
+        with transaction.atomic():
+            deleted, _ = ApiClientUsage.objects.filter(requested_at__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
+
+
+def _dumps(value):
+    return json.dumps(value, indent=2)

@@ -1,0 +1,222 @@
+"""API clients, their usage records, object permissions and audit log entries."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
+
+from .dates import today
+
+NAME_MAX_LENGTH = 100
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ApiClientQuerySet(models.QuerySet):
+    def alive(self):
+        """Clients that are not deleted: the only ones any page or list shows."""
+        return self.filter(deleted_at__isnull=True)
+
+    def with_status(self, status):
+        """Filter by derived status, in the database."""
+        status = Status(status)
+        if status is Status.REVOKED:
+            return self.filter(revoked_at__isnull=False)
+        if status is Status.EXPIRED:
+            return self.filter(revoked_at__isnull=True, expiry_date__lt=today())
+        return self.filter(revoked_at__isnull=True, expiry_date__gte=today())
+
+
+class ApiClient(models.Model):
+    """A third-party system's access to the register API.
+
+    Status is derived, never stored: revoked if revoked, else expired once the
+    expiry date has passed in the site's time zone, else active. Deleting is a
+    soft delete so usage and audit history stay.
+    """
+
+    name = models.CharField(_("client name"), max_length=NAME_MAX_LENGTH)
+    expiry_date = models.DateField(_("expiry date"))
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(max_length=16, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="api_clients",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ApiClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "owner",
+                condition=Q(deleted_at__isnull=True),
+                name="api_clients_unique_live_name_per_owner",
+                violation_error_message=_("You already have an API client with this name"),
+            ),
+        ]
+        indexes = [
+            # The list pages: live clients, newest first.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="api_clients_live_newest",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self):
+        return self.expiry_date < today()
+
+    @property
+    def status(self):
+        if self.is_revoked:
+            return Status.REVOKED
+        if self.is_expired:
+            return Status.EXPIRED
+        return Status.ACTIVE
+
+    @property
+    def is_active(self):
+        return self.status is Status.ACTIVE
+
+    @cached_property
+    def last_used_at(self):
+        """When the client last called the API (refused calls included), or None."""
+        latest = self.usage_records.order_by("-requested_at").values("requested_at").first()
+        return latest and latest["requested_at"]
+
+
+class RefusalReason(models.TextChoices):
+    EXPIRED = "expired", _("Expired token")
+    REVOKED = "revoked", _("Revoked token")
+    DELETED = "deleted", _("Deleted client")
+    OWNER_INACTIVE = "owner_inactive", _("Owner deactivated")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+
+
+class ApiClientUsage(models.Model):
+    """One request to the API by a known client, accepted or refused."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage_records")
+    requested_at = models.DateTimeField()
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    query_string = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+    refusal_reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("API client usage record")
+        verbose_name_plural = _("API client usage records")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "-requested_at"], name="api_clients_usage_recent"),
+            models.Index(fields=["requested_at"], name="api_clients_usage_prune"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.status_code}"
+
+    @property
+    def full_path(self):
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+
+# Direct foreign-key object permission tables: indexed lookups, and rows go
+# with the client instead of lingering as generic-key orphans.
+class ApiClientUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(ApiClient, on_delete=models.CASCADE)
+
+
+class ApiClientGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(ApiClient, on_delete=models.CASCADE)
+
+
+class ApiClientLogEntryManager(BaseLogEntryManager):
+    def log_action(self, instance, action, **kwargs):
+        kwargs.update(object_id=str(instance.pk), owner_id=instance.owner_id)
+        return super().log_action(instance, action, **kwargs)
+
+    def for_instance(self, instance):
+        return self.filter(object_id=str(instance.pk))
+
+    def viewable_by_user(self, user):
+        # Who may see which entries is the policy's question; the entries keep
+        # an owner snapshot because object permissions vanish with the client.
+        from .policies import can_manage_all
+
+        if can_manage_all(user):
+            return self.all()
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner_id=user.pk)
+
+
+class ApiClientLogEntry(BaseLogEntry):
+    """Audit log entries for API clients, with the client's owner kept beside each."""
+
+    object_id = models.CharField(max_length=255, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    objects = ApiClientLogEntryManager()
+
+    class Meta(BaseLogEntry.Meta):
+        ordering = ["-timestamp", "-id"]
+        verbose_name = _("API client log entry")
+        verbose_name_plural = _("API client log entries")
+        indexes = [
+            models.Index(fields=["uuid", "action", "-timestamp"], name="api_clients_log_uuid"),
+            models.Index(fields=["owner", "-timestamp"], name="api_clients_log_owner"),
+        ]

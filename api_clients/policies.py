@@ -1,0 +1,96 @@
+"""Who may do what to which API client: the one place that answers it.
+
+* Managers (superusers, or anyone holding a model-level permission on API
+  clients, such as the "API client managers" group) may act on every client.
+* Anyone else acts only through django-guardian object permissions, which the
+  create service grants to a client's owner.
+
+Wagtail's generic views ask a permission policy about the model only; every
+object view here asks about the object itself too.
+"""
+
+from django.contrib.auth import get_permission_codename
+from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import get_objects_for_user
+from wagtail.permission_policies.base import ModelPermissionPolicy
+
+from .models import ApiClient
+
+MANAGER_ACTIONS = ("view", "change", "delete")
+
+
+def _perm(action):
+    return f"api_clients.{get_permission_codename(action, ApiClient._meta)}"
+
+
+def can_manage_all(user):
+    """True for superusers and for holders of a model-level view, change or delete permission."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or any(user.has_perm(_perm(action)) for action in MANAGER_ACTIONS)
+
+
+class ApiClientPermissionPolicy(ModelPermissionPolicy):
+    """Model-level permissions grant an action on every client; guardian rows on one."""
+
+    def __init__(self):
+        super().__init__(ApiClient)
+
+    def user_has_permission(self, user, action):
+        """Could the user do this action to some client (or add one)?"""
+        if super().user_has_permission(user, action):
+            return True
+        if action == "add" or not (user.is_authenticated and user.is_active):
+            return False
+        return self.instances_user_has_permission_for(user, action).exists()
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if instance.deleted_at is not None:
+            return False
+        if super().user_has_permission(user, action):
+            return True
+        if not (user.is_authenticated and user.is_active):
+            return False
+        checker = getattr(user, "_api_clients_checker", None)
+        if checker is None:
+            checker = user._api_clients_checker = ObjectPermissionChecker(user)
+        return checker.has_perm(get_permission_codename(action, ApiClient._meta), instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return any(
+            self.user_has_permission_for_instance(user, action, instance) for action in actions
+        )
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        """Live clients the user may do any of these actions to."""
+        clients = ApiClient.objects.alive()
+        if not (user.is_authenticated and user.is_active):
+            return clients.none()
+        if super().user_has_any_permission(user, actions):
+            return clients
+        return get_objects_for_user(
+            user,
+            [_perm(action) for action in actions],
+            klass=clients,
+            any_perm=True,
+            accept_global_perms=False,
+        )
+
+    def instances_user_has_permission_for(self, user, action):
+        return self.instances_user_has_any_permission_for(user, [action])
+
+
+permission_policy = ApiClientPermissionPolicy()
+
+
+def visible_clients(user):
+    """The live clients a user may see: every one for managers, their own for API users."""
+    return permission_policy.instances_user_has_permission_for(user, "view")
+
+
+def user_can(user, action, client):
+    """May the user do ``action`` ("view", "change", "delete") to this client?"""
+    return permission_policy.user_has_permission_for_instance(user, action, client)

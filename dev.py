@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The two commands: ``python3 dev.py run`` and ``python3 dev.py test``.
+
+Needs nothing but Python 3.11. Makes ``.venv``, installs what is needed (again
+only when a requirements file changed), then runs the site or the tests.
+
+    python3 dev.py run     migrate SQLite, load demo data, serve on 127.0.0.1:8000
+    python3 dev.py test    run every test (extra arguments go to pytest)
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def install(requirements):
+    stamp = VENV / f".installed-{requirements}"
+    wanted = hashlib.sha256(
+        b"".join(
+            (ROOT / name).read_bytes()
+            for name in ("requirements.txt", requirements, "pyproject.toml")
+        )
+    ).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv …", flush=True)
+        venv.create(VENV, with_pip=True)
+    print(f"Installing {requirements} …", flush=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "-q", "-r", ROOT / requirements], check=True)
+    stamp.write_text(wanted)
+
+
+def manage(*args, env=None):
+    subprocess.run([PYTHON, ROOT / "manage.py", *args], check=True, cwd=ROOT, env=env)
+
+
+def run(args):
+    install("requirements.txt")
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
+    manage("migrate", "--no-input", env=env)
+    manage("load_demo_data", env=env)
+    print(
+        "\nThe site is at http://127.0.0.1:8000/admin/ (API clients is in the menu).\n"
+        "Get a token: python3 dev.py manage api_clients create --owner apiuser1 "
+        '--name "My system" --expires YYYY-MM-DD\n'
+        "Then: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/providers\n"
+        "API docs: http://127.0.0.1:8000/api/v1/docs\n",
+        flush=True,
+    )
+    manage("runserver", "127.0.0.1:8000", *args, env=env)
+
+
+def test(args):
+    install("requirements-dev.txt")
+    result = subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT)
+    sys.exit(result.returncode)
+
+
+def manage_command(args):
+    install("requirements.txt")
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
+    manage(*args, env=env)
+
+
+COMMANDS = {"run": run, "test": test, "manage": manage_command}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    try:
+        COMMANDS[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,68 @@
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from api_clients.dates import today
+from api_clients.services import create_api_client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters live in the cache; each test starts from zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username, *, group=None, superuser=False, active=True, **extra):
+        user = django_user_model.objects.create_user(
+            username=username,
+            password="password-123!",
+            is_superuser=superuser,
+            is_staff=superuser,
+            is_active=active,
+            **extra,
+        )
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", superuser=True)
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager", group="API client managers")
+
+
+@pytest.fixture
+def api_user(make_user):
+    return make_user("owner", group="API users")
+
+
+@pytest.fixture
+def other_api_user(make_user):
+    return make_user("other", group="API users")
+
+
+@pytest.fixture
+def make_client():
+    """Create a client through the service; returns (client, plaintext token)."""
+
+    def make(owner, name="Student records system", expiry_date=None):
+        return create_api_client(
+            owner=owner,
+            name=name,
+            expiry_date=expiry_date or today() + datetime.timedelta(days=30),
+        )
+
+    return make
