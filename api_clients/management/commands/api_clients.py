@@ -31,13 +31,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-        commands._parser_class = type(parser)  # keep Django's CommandParser errors (no traceback)
+        # Django's CommandParser hands its called_from_command_line on to the
+        # subparsers: usage errors exit 2 from a shell and raise CommandError
+        # from call_command.
 
-        create = commands.add_parser(
-            "create",
-            help="Create a client and print its token once.",
-            called_from_command_line=True,
-        )
+        create = commands.add_parser("create", help="Create a client and print its token once.")
         create.add_argument("--owner", required=True, help="Username of the client's owner.")
         create.add_argument("--name", required=True, help="Client name.")
         create.add_argument(
@@ -45,9 +43,7 @@ class Command(BaseCommand):
         )
         create.add_argument("--json", action="store_true", help="Print JSON for scripts.")
 
-        listing = commands.add_parser(
-            "list", help="List live clients, newest first.", called_from_command_line=True
-        )
+        listing = commands.add_parser("list", help="List live clients, newest first.")
         listing.add_argument("--owner", help="Only this user's clients.")
         listing.add_argument(
             "--status", choices=[s.value for s in Status], help="Only this status."
@@ -55,14 +51,12 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true", help="Print JSON for scripts.")
 
         for name, text in (("revoke", "Revoke a client."), ("delete", "Delete a client.")):
-            sub = commands.add_parser(name, help=text, called_from_command_line=True)
+            sub = commands.add_parser(name, help=text)
             sub.add_argument("client_id", type=int, help="The client's id (see list).")
             sub.add_argument("--by", help="Username recorded in the audit log as who did it.")
 
         prune = commands.add_parser(
-            "prune",
-            help="Delete usage records older than the retention period.",
-            called_from_command_line=True,
+            "prune", help="Delete usage records older than the retention period."
         )
         prune.add_argument(
             "--days", type=int, help="Keep this many days (default: USAGE_RETENTION_DAYS)."
