@@ -12,6 +12,11 @@ PATH_MAX_LENGTH = 2000
 QUERY_MAX_LENGTH = 2000
 
 
+def _storable(value, limit):
+    """What was asked for, as text every database keeps: PostgreSQL refuses NUL."""
+    return value.replace("\x00", "%00")[:limit]
+
+
 class ApiClientUsageMiddleware:
     """Times the request, then writes one usage row if ``ApiClientAuth`` saw a known client.
 
@@ -36,9 +41,9 @@ class ApiClientUsageMiddleware:
             ApiClientUsage.objects.create(
                 client=usage["client"],
                 requested_at=requested_at,
-                method=request.method[:10],
-                path=request.path[:PATH_MAX_LENGTH],
-                query_string=request.META.get("QUERY_STRING", "")[:QUERY_MAX_LENGTH],
+                method=_storable(request.method, 10),
+                path=_storable(request.path, PATH_MAX_LENGTH),
+                query_string=_storable(request.META.get("QUERY_STRING", ""), QUERY_MAX_LENGTH),
                 status_code=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000),
                 refusal_reason=usage["reason"],
