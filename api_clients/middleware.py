@@ -1,12 +1,16 @@
-"""Records each API request by a known client and finishes the auth headers."""
+"""Middleware: API usage recording, and keeping API-only users in their section."""
 
 import math
 import time
 
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from wagtail.admin.auth import permission_denied
 
 from .auth import CHALLENGE_ATTRIBUTE, RETRY_AFTER_ATTRIBUTE, USAGE_ATTRIBUTE
 from .models import ApiClientUsage
+from .policies import is_api_only_user
 
 PATH_MAX_LENGTH = 2000
 QUERY_MAX_LENGTH = 2000
@@ -49,3 +53,48 @@ class ApiClientUsageMiddleware:
                 refusal_reason=usage["reason"],
             )
         return response
+
+
+# Admin pages an API-only user may open besides the API clients section.
+API_ONLY_ALLOWED_URL_NAMES = frozenset(
+    {
+        "wagtailadmin_login",
+        "wagtailadmin_logout",
+        "wagtailadmin_account",
+        "wagtailadmin_password_reset",
+        "wagtailadmin_password_reset_done",
+        "wagtailadmin_password_reset_confirm",
+        "wagtailadmin_password_reset_complete",
+        "wagtailadmin_javascript_catalog",
+        "wagtailadmin_sprite",
+        "wagtailadmin_dismissibles",
+        "wagtailadmin_reports:site_history",
+        "wagtailadmin_reports:site_history_results",
+    }
+)
+
+
+class ApiOnlyUserAdminMiddleware:
+    """Keeps API-only users inside the API clients section of the admin.
+
+    Their dashboard is the list of their clients; every other admin area is
+    refused the way Wagtail refuses any page a user may not see.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or not request.path.startswith(reverse("wagtailadmin_home")):
+            return None
+        if not is_api_only_user(request.user):
+            return None
+        if match.view_name == "wagtailadmin_home":
+            return redirect("api_clients:index")
+        if match.namespaces[:1] == ["api_clients"] or match.view_name in API_ONLY_ALLOWED_URL_NAMES:
+            return None
+        return permission_denied(request)

@@ -17,6 +17,8 @@ from wagtail.permission_policies.base import ModelPermissionPolicy
 from .models import ApiClient
 
 MANAGER_ACTIONS = ("view", "change", "delete")
+# What object permissions can grant; anything else ("add", "publish") is model-level only.
+OBJECT_ACTIONS = frozenset(MANAGER_ACTIONS)
 
 
 def _perm(action):
@@ -36,11 +38,14 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
     def __init__(self):
         super().__init__(ApiClient)
 
+    def _has_model_permission(self, user, action):
+        return ModelPermissionPolicy.user_has_permission(self, user, action)
+
     def user_has_permission(self, user, action):
         """Could the user do this action to some client (or add one)?"""
-        if super().user_has_permission(user, action):
+        if self._has_model_permission(user, action):
             return True
-        if action == "add" or not (user.is_authenticated and user.is_active):
+        if action not in OBJECT_ACTIONS or not (user.is_authenticated and user.is_active):
             return False
         return self.instances_user_has_permission_for(user, action).exists()
 
@@ -50,9 +55,9 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
     def user_has_permission_for_instance(self, user, action, instance):
         if instance.deleted_at is not None:
             return False
-        if super().user_has_permission(user, action):
+        if self._has_model_permission(user, action):
             return True
-        if not (user.is_authenticated and user.is_active):
+        if action not in OBJECT_ACTIONS or not (user.is_authenticated and user.is_active):
             return False
         checker = getattr(user, "_api_clients_checker", None)
         if checker is None:
@@ -69,8 +74,11 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         clients = ApiClient.objects.alive()
         if not (user.is_authenticated and user.is_active):
             return clients.none()
-        if super().user_has_any_permission(user, actions):
+        if any(self._has_model_permission(user, action) for action in actions):
             return clients
+        actions = [action for action in actions if action in OBJECT_ACTIONS]
+        if not actions:
+            return clients.none()
         return get_objects_for_user(
             user,
             [_perm(action) for action in actions],
@@ -94,3 +102,19 @@ def visible_clients(user):
 def user_can(user, action, client):
     """May the user do ``action`` ("view", "change", "delete") to this client?"""
     return permission_policy.user_has_permission_for_instance(user, action, client)
+
+
+API_ONLY_PERMISSIONS = frozenset({"wagtailadmin.access_admin", "api_clients.add_apiclient"})
+
+
+def is_api_only_user(user):
+    """An admin user whose only powers are entering the admin and adding API clients.
+
+    Such a user sees their own clients and nothing else of the admin. Anyone with
+    any other permission (a manager, an editor) is not API-only.
+    """
+    if not (user.is_authenticated and user.is_active) or user.is_superuser:
+        return False
+    return user.get_all_permissions() <= API_ONLY_PERMISSIONS and user.has_perm(
+        "api_clients.add_apiclient"
+    )

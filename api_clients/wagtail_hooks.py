@@ -1,10 +1,30 @@
-"""Registration only: audit log actions and the log model (the policy is in apps.py)."""
+"""Registration only: the admin section, its menu, styles and audit log actions."""
 
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
 from .models import ApiClient, ApiClientLogEntry
+from .policies import is_api_only_user
+from .viewsets import ApiClientViewSet
+
+
+@hooks.register("register_admin_viewset")
+def register_api_clients_viewset():
+    return ApiClientViewSet()
+
+
+@hooks.register("construct_main_menu")
+def show_api_only_users_their_section_only(request, menu_items):
+    if is_api_only_user(request.user):
+        menu_items[:] = [item for item in menu_items if item.name == "api-clients"]
+
+
+@hooks.register("insert_global_admin_css")
+def api_clients_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("api_clients/admin.css"))
 
 
 @hooks.register("register_log_actions")

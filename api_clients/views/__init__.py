@@ -1,0 +1,1 @@
+"""Thin admin views, one module per flow."""

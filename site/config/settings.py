@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "api_clients.middleware.ApiClientUsageMiddleware",
+    "api_clients.middleware.ApiOnlyUserAdminMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -191,3 +192,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# No avatars fetched from a third party: the admin shows initials instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None

@@ -1,0 +1,103 @@
+"""What every API client view shares: the object check, breadcrumbs and URLs."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin import messages
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+
+from ..models import ApiClient
+from ..policies import permission_policy, user_can
+
+INDEX_URL_NAME = "api_clients:index"
+
+
+def client_url(name, client):
+    return reverse(f"api_clients:{name}", args=(client.pk,))
+
+
+def index_breadcrumb():
+    return {"url": reverse(INDEX_URL_NAME), "label": _("API clients")}
+
+
+class ApiClientPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):
+    """An admin page of this section: model-level permission, icon, breadcrumbs."""
+
+    model = ApiClient
+    header_icon = "key"
+    breadcrumb_label = None
+
+    @cached_property
+    def permission_policy(self):
+        return permission_policy
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            index_breadcrumb(),
+            {"url": "", "label": self.breadcrumb_label or self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["index_url"] = reverse(INDEX_URL_NAME)
+        return context
+
+
+class ApiClientObjectMixin(ApiClientPageMixin):
+    """A page about one client, asking the policy about that client itself.
+
+        Anyone who may not see the client gets 404, whether it exists or not, so
+        that its existence does not leak. ``object_action`` is what the page needs
+        beyond seeing it ("change" or "delete"); without it the page is refused as
+    Wagtail refuses any other page.
+    """
+
+    object_action = None
+    requires_active = False
+    inactive_message = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = self.get_object()
+
+    def get_object(self):
+        try:
+            pk = int(self.kwargs["pk"])
+        except (KeyError, TypeError, ValueError):
+            raise Http404 from None
+        client = ApiClient.objects.alive().select_related("owner").filter(pk=pk).first()
+        if client is None or not user_can(self.request.user, "view", client):
+            raise Http404
+        return client
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.object_action and not user_can(request.user, self.object_action, self.object):
+            raise PermissionDenied
+        if self.requires_active and not self.object.is_active:
+            # Expired or revoked clients cannot change by any route.
+            messages.error(request, self.inactive_message)
+            return self.redirect_to_detail()
+        return super().dispatch(request, *args, **kwargs)
+
+    def redirect_to_detail(self):
+        return redirect(client_url("inspect", self.object))
+
+    def get_breadcrumbs_items(self):
+        items = [*self.breadcrumbs_items, index_breadcrumb()]
+        if self.breadcrumb_label:
+            items.append({"url": client_url("inspect", self.object), "label": self.object.name})
+            items.append({"url": "", "label": self.breadcrumb_label})
+        else:
+            items.append({"url": "", "label": self.object.name})
+        return items
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object"] = context["client"] = self.object
+        context["detail_url"] = client_url("inspect", self.object)
+        return context

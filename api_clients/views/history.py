@@ -1,0 +1,89 @@
+"""A client's audit history and its full list of API requests."""
+
+from django.http import Http404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views.generic import history
+from wagtail.admin.views.generic.base import BaseListingView
+
+from ..models import ApiClient
+from ..policies import user_can
+from .base import ApiClientObjectMixin, client_url, index_breadcrumb
+
+
+def visible_client_or_404(request, pk):
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    client = ApiClient.objects.alive().select_related("owner").filter(pk=pk).first()
+    if client is None or not user_can(request.user, "view", client):
+        raise Http404
+    return client
+
+
+class HistoryView(history.HistoryView):
+    any_permission_required = ["add", "change", "delete", "view"]
+    header_icon = "history"
+
+    def get_object(self):
+        return visible_client_or_404(self.request, self.kwargs.get("pk"))
+
+    def get_edit_url(self, instance):
+        return client_url("inspect", instance)
+
+    @cached_property
+    def header_buttons(self):
+        return []
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            index_breadcrumb(),
+            {"url": client_url("inspect", self.object), "label": self.object.name},
+            {"url": "", "label": _("History"), "sublabel": self.object.name},
+        ]
+
+
+class UsageView(ApiClientObjectMixin, BaseListingView):
+    """Every recorded request of one client, newest first."""
+
+    any_permission_required = ["add", "change", "delete", "view"]
+    paginate_by = 50
+    breadcrumb_label = _("Requests")
+    verbose_name_plural = _("requests")
+
+    def get_page_title(self):
+        return _("Requests")
+
+    def get_page_subtitle(self):
+        return self.object.name
+
+    def get_base_queryset(self):
+        return self.object.usage_records.order_by("-requested_at", "-id")
+
+    def get_ordering(self):
+        return None
+
+    def get_index_url(self):
+        return client_url("usage", self.object)
+
+    @cached_property
+    def no_results_message(self):
+        return _("This API client has not made any requests.")
+
+    @cached_property
+    def columns(self):
+        return [
+            DateColumn("requested_at", label=_("Time")),
+            Column("method", label=_("Method")),
+            Column("full_path", label=_("Path")),
+            Column("status_code", label=_("Status")),
+            Column(
+                "refusal_reason",
+                label=_("Refused because"),
+                accessor=lambda record: record.get_refusal_reason_display(),
+            ),
+            Column("duration_ms", label=_("Time taken (ms)")),
+        ]
