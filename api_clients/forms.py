@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
 
 from . import dates, services
 from .conf import get_setting
@@ -290,6 +291,26 @@ def _displayed(value):
     return value if value is None or isinstance(value, str) else str(value)
 
 
+class GovukDateBoundField(BoundField):
+    """A date field on a form, whose ``id_for_label`` leads to the first box at fault.
+
+    An error summary links to ``#{{ field.id_for_label }}``: for "Expiry date must
+    include a month" that is the month box, as the GOV.UK pattern asks.
+    """
+
+    @property
+    def id_for_label(self):
+        id_ = self.field.widget.attrs.get("id") or self.auto_id
+        if not id_:
+            return ""
+        part = DAY
+        if self.errors:
+            reading = read_date(self.value())
+            if reading.problem:
+                part = reading.parts[0]
+        return f"{id_}_{part}"
+
+
 class GovukDateField(forms.Field):
     """A date typed into three boxes, validated with the GOV.UK date input messages.
 
@@ -300,6 +321,7 @@ class GovukDateField(forms.Field):
     """
 
     widget = GovukDateWidget
+    bound_field_class = GovukDateBoundField
 
     def __init__(self, *, error_name=None, **kwargs):
         self._error_name = error_name

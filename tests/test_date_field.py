@@ -328,6 +328,28 @@ def test_year_box_is_wider_than_day_and_month():
 def test_labels_point_at_the_first_box():
     form = DateForm()
     assert form["expiry_date"].id_for_label == "id_expiry_date_day"
+    assert DateForm(auto_id=False)["expiry_date"].id_for_label == ""
+
+
+@pytest.mark.parametrize(
+    ("parts", "first_at_fault"),
+    [
+        (("", "", ""), "day"),
+        (("", "3", "2027"), "day"),
+        (("27", "", ""), "month"),
+        (("27", "3", " "), "year"),
+        (("27", "3", "27"), "year"),
+        (("27", "13", "2027"), "month"),
+        (("27", "13", "2O27"), "month"),
+        (("31", "4", "2027"), "day"),
+    ],
+)
+def test_with_errors_the_link_target_is_the_first_box_at_fault(parts, first_at_fault):
+    form = DateForm(data=boxes(*parts))
+    assert not form.is_valid()
+    assert form["expiry_date"].id_for_label == f"id_expiry_date_{first_at_fault}"
+    # The id exists on the page.
+    assert render(form).find(id=f"id_expiry_date_{first_at_fault}") is not None
 
 
 def test_without_ids_the_boxes_sit_inside_their_labels():
