@@ -58,6 +58,12 @@ class ProviderFilter(FilterSchema):
         if value.tzinfo is None:
             # A time without an offset is read in UTC, as the API writes times.
             value = value.replace(tzinfo=datetime.UTC)
+        try:
+            value = value.astimezone(datetime.UTC)
+        except OverflowError:
+            # Before the first or after the last moment a datetime holds in UTC
+            # (0001-01-01T00:00+14:00): everything, or nothing, changed since.
+            return Q() if value.year == datetime.MINYEAR else Q(pk__in=[])
         return Q(updated_at__gte=value)
 
 
@@ -110,3 +116,11 @@ def list_providers(request, filters: Query[ProviderFilter]):
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
+
+
+@api.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:unknown_path}", include_in_schema=False
+)
+def not_an_endpoint(request, unknown_path: str):
+    """Anything else under the API answers in JSON too, not with a redirect to an HTML page."""
+    raise Http404

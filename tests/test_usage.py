@@ -1,0 +1,277 @@
+"""Usage records and rate limits on the register API."""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from api_clients import tokens
+from api_clients.models import ApiClient, ApiClientUsage
+from api_clients.services import delete_api_client, revoke_api_client
+
+pytestmark = pytest.mark.django_db
+
+INFO = "/api/v1/info"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def limits(settings):
+    """Set rate limits for one test; the cache is cleared around every test."""
+
+    def set_limits(**values):
+        settings.API_CLIENTS = {**django_settings.API_CLIENTS, **values}
+
+    return set_limits
+
+
+class TestUsageRecords:
+    def test_an_accepted_request_is_recorded_with_what_was_asked_and_how_long_it_took(
+        self, client, api_user, make_client
+    ):
+        api_client, token = make_client(api_user)
+        moment = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
+        clock = mock.Mock()
+        clock.perf_counter.side_effect = [100.0, 100.25]
+
+        with (
+            mock.patch("django.utils.timezone.now", return_value=moment),
+            mock.patch("api_clients.middleware.time", clock),
+        ):
+            response = client.get("/api/v1/providers?page=1&page_size=5", headers=bearer(token))
+
+        assert response.status_code == 200
+        usage = ApiClientUsage.objects.get()
+        assert usage.client == api_client
+        assert usage.requested_at == moment
+        assert usage.method == "GET"
+        assert usage.path == "/api/v1/providers"
+        assert usage.query_string == "page=1&page_size=5"
+        assert usage.full_path == "/api/v1/providers?page=1&page_size=5"
+        assert usage.status_code == 200
+        assert usage.duration_ms == 250
+        assert usage.refusal_reason == ""
+
+    def test_every_accepted_request_is_recorded_whatever_its_answer(
+        self, client, api_user, make_client
+    ):
+        _, token = make_client(api_user)
+
+        client.get(INFO, headers=bearer(token))
+        client.get("/api/v1/providers/123456", headers=bearer(token))
+        client.get("/api/v1/providers?page=0", headers=bearer(token))
+
+        assert sorted(ApiClientUsage.objects.values_list("status_code", flat=True)) == [
+            200,
+            404,
+            422,
+        ]
+
+    @pytest.mark.parametrize(
+        ("kill", "reason"),
+        [
+            (
+                lambda c: ApiClient.objects.filter(pk=c.pk).update(
+                    expiry_date=datetime.date(2020, 1, 1)
+                ),
+                "expired",
+            ),
+            (lambda c: revoke_api_client(c, user=c.owner), "revoked"),
+            (lambda c: delete_api_client(c, user=c.owner), "deleted"),
+            (
+                lambda c: type(c.owner).objects.filter(pk=c.owner_id).update(is_active=False),
+                "owner_inactive",
+            ),
+        ],
+        ids=["expired", "revoked", "deleted", "owner_inactive"],
+    )
+    def test_a_refused_request_with_a_known_token_is_recorded_with_the_reason(
+        self, client, api_user, make_client, kill, reason
+    ):
+        api_client, token = make_client(api_user)
+        kill(api_client)
+
+        response = client.get("/api/v1/providers?page=2", headers=bearer(token))
+
+        assert response.status_code == 401
+        usage = ApiClientUsage.objects.get()
+        assert usage.client_id == api_client.pk
+        assert usage.status_code == 401
+        assert usage.refusal_reason == reason
+        assert usage.path == "/api/v1/providers"
+        assert usage.query_string == "page=2"
+
+    def test_a_deleted_owners_client_is_recorded_as_deleted(self, client, api_user, make_client):
+        api_client, token = make_client(api_user)
+        api_user.delete()
+
+        client.get(INFO, headers=bearer(token))
+
+        assert ApiClientUsage.objects.get().refusal_reason == "deleted"
+
+    @pytest.mark.parametrize(
+        "header",
+        ["", "Basic abc", "Bearer nonsense", "Bearer rtp_" + "a" * 38],
+    )
+    def test_unknown_tokens_are_not_recorded(self, client, api_user, make_client, header):
+        make_client(api_user)
+
+        client.get(INFO, headers={"Authorization": header})
+        client.get(INFO, headers=bearer(tokens.generate_token()))
+
+        assert not ApiClientUsage.objects.exists()
+
+    def test_the_docs_and_the_openapi_document_are_not_usage(self, client, api_user, make_client):
+        _, token = make_client(api_user)
+
+        client.get("/api/v1/openapi.json", headers=bearer(token))
+        client.get("/api/v1/docs", headers=bearer(token))
+
+        assert not ApiClientUsage.objects.exists()
+
+    def test_a_nul_in_the_path_or_query_is_recorded_readably(self, client, api_user, make_client):
+        # A NUL arrives percent-decoded in the path; PostgreSQL text cannot hold it.
+        _, token = make_client(api_user)
+
+        response = client.get("/api/v1/providers/%00", QUERY_STRING="a=\x00", headers=bearer(token))
+
+        assert response.status_code == 422
+        usage = ApiClientUsage.objects.get()
+        assert usage.path == "/api/v1/providers/%00"
+        assert usage.query_string == "a=%00"
+
+    def test_a_very_long_path_and_query_are_cut_to_fit(self, client, api_user, make_client):
+        _, token = make_client(api_user)
+
+        response = client.get(
+            "/api/v1/" + "p" * 5000, QUERY_STRING="q=" + "x" * 5000, headers=bearer(token)
+        )
+
+        assert response.status_code == 404
+        usage = ApiClientUsage.objects.get()
+        assert len(usage.path) == 2000
+        assert len(usage.query_string) == 2000
+
+    def test_last_used_is_the_latest_request_refused_ones_too(self, client, api_user, make_client):
+        api_client, token = make_client(api_user)
+        assert api_client.last_used_at is None
+        later = timezone.now() + datetime.timedelta(hours=1)
+
+        client.get(INFO, headers=bearer(token))
+        revoke_api_client(api_client, user=api_user)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            client.get(INFO, headers=bearer(token))
+
+        assert ApiClient.objects.get(pk=api_client.pk).last_used_at == later
+
+
+class TestClientRateLimit:
+    def test_a_client_over_its_limit_gets_429_with_retry_after_and_is_recorded(
+        self, client, api_user, make_client, limits
+    ):
+        limits(CLIENT_RATE_LIMIT="3/min")
+        api_client, token = make_client(api_user)
+
+        statuses = [client.get(INFO, headers=bearer(token)).status_code for _ in range(3)]
+        response = client.get(INFO, headers=bearer(token))
+
+        assert statuses == [200, 200, 200]
+        assert response.status_code == 429
+        assert response.json() == {"detail": "Too many requests. Try again later."}
+        retry_after = response["Retry-After"]
+        assert retry_after.isdigit() and 1 <= int(retry_after) <= 60
+        refused = ApiClientUsage.objects.get(status_code=429)
+        assert refused.client == api_client
+        assert refused.refusal_reason == "rate_limited"
+        assert ApiClientUsage.objects.filter(status_code=200, refusal_reason="").count() == 3
+
+    def test_each_client_has_its_own_limit(self, client, api_user, make_client, limits):
+        limits(CLIENT_RATE_LIMIT="1/min")
+        _, first = make_client(api_user, name="First")
+        _, second = make_client(api_user, name="Second")
+
+        assert client.get(INFO, headers=bearer(first)).status_code == 200
+        assert client.get(INFO, headers=bearer(first)).status_code == 429
+        assert client.get(INFO, headers=bearer(second)).status_code == 200
+
+    def test_requests_with_a_valid_token_do_not_use_the_address_limit(
+        self, client, api_user, make_client, limits
+    ):
+        limits(CLIENT_RATE_LIMIT="100/min", ADDRESS_RATE_LIMIT="1/min")
+        _, token = make_client(api_user)
+
+        statuses = {client.get(INFO, headers=bearer(token)).status_code for _ in range(5)}
+
+        assert statuses == {200}
+        assert client.get(INFO).status_code == 401  # the address still has its one
+
+    def test_the_limit_frees_up_once_the_period_has_passed(
+        self, client, api_user, make_client, limits
+    ):
+        limits(CLIENT_RATE_LIMIT="1/min")
+        _, token = make_client(api_user)
+        with mock.patch("ninja.throttling.SimpleRateThrottle.timer", return_value=1_000.0):
+            assert client.get(INFO, headers=bearer(token)).status_code == 200
+            assert client.get(INFO, headers=bearer(token)).status_code == 429
+        with mock.patch("ninja.throttling.SimpleRateThrottle.timer", return_value=1_061.0):
+            assert client.get(INFO, headers=bearer(token)).status_code == 200
+
+    def test_the_counts_live_in_the_shared_cache(self, client, api_user, make_client, limits):
+        # Nothing is kept in process memory: another server sees the same count.
+        limits(CLIENT_RATE_LIMIT="2/min")
+        _, token = make_client(api_user)
+        client.get(INFO, headers=bearer(token))
+        client.get(INFO, headers=bearer(token))
+        assert client.get(INFO, headers=bearer(token)).status_code == 429
+
+        cache.clear()
+
+        assert client.get(INFO, headers=bearer(token)).status_code == 200
+
+
+class TestAddressRateLimit:
+    def test_requests_without_a_valid_token_are_limited_per_address(self, client, limits):
+        limits(ADDRESS_RATE_LIMIT="2/min")
+
+        statuses = [
+            client.get(INFO, REMOTE_ADDR="203.0.113.7").status_code,
+            client.get(INFO, headers=bearer("nonsense"), REMOTE_ADDR="203.0.113.7").status_code,
+        ]
+        response = client.get(INFO, REMOTE_ADDR="203.0.113.7")
+
+        assert statuses == [401, 401]
+        assert response.status_code == 429
+        assert response.json() == {"detail": "Too many requests. Try again later."}
+        assert response["Retry-After"].isdigit() and int(response["Retry-After"]) >= 1
+        # Another address is not held back.
+        assert client.get(INFO, REMOTE_ADDR="198.51.100.1").status_code == 401
+
+    def test_a_dead_token_counts_against_the_address_and_is_still_recorded(
+        self, client, api_user, make_client, limits
+    ):
+        limits(ADDRESS_RATE_LIMIT="1/min")
+        api_client, token = make_client(api_user)
+        revoke_api_client(api_client, user=api_user)
+
+        assert client.get(INFO, headers=bearer(token)).status_code == 401
+        assert client.get(INFO, headers=bearer(token)).status_code == 429
+
+        assert list(
+            ApiClientUsage.objects.order_by("id").values_list("status_code", "refusal_reason")
+        ) == [(401, "revoked"), (429, "revoked")]
+
+    def test_a_valid_token_still_works_from_a_limited_address(
+        self, client, api_user, make_client, limits
+    ):
+        limits(ADDRESS_RATE_LIMIT="1/min")
+        _, token = make_client(api_user)
+        client.get(INFO)
+        assert client.get(INFO).status_code == 429
+
+        assert client.get(INFO, headers=bearer(token)).status_code == 200
