@@ -43,6 +43,7 @@ class ClientNameColumn(TitleColumn):
 
 class IndexView(generic.IndexView):
     page_title = _("API clients")
+    results_template_name = "api_clients/index_results.html"
     add_item_label = _("Add API client")
     filterset_class = ApiClientFilterSet
     search_fields = ["name"]
