@@ -369,7 +369,14 @@ class TestHostileInput:
 
     @pytest.mark.parametrize(
         "path",
-        ["/api/v1/nope", "/api/v1/providers/1/extra", "/api/v1/providers/", "/api/v1/info/"],
+        [
+            "/api/v1/nope",
+            "/api/v1/providers/1/extra",
+            "/api/v1/providers/",
+            "/api/v1/info/",
+            "/api/v1/nope%0A",  # a line break, which Django's path converter does not match
+            "/api/v1/providers/%2F%0A",
+        ],
     )
     def test_paths_that_are_no_endpoint_answer_in_json(self, client, api, path):
         assert client.get(path).status_code == 401

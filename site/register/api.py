@@ -6,6 +6,7 @@ from typing import Annotated
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -118,8 +119,25 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
+class _AnyPathConverter:
+    """The rest of a path, whatever it holds: Django's ``path`` stops at a line break."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(_AnyPathConverter, "api_any_path")
+
+
 @api.api_operation(
-    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:unknown_path}", include_in_schema=False
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "/{api_any_path:unknown_path}",
+    include_in_schema=False,
 )
 def not_an_endpoint(request, unknown_path: str):
     """Anything else under the API answers in JSON too, not with a redirect to an HTML page."""
