@@ -7,7 +7,7 @@ from django.core.checks import Error, register
 
 from .conf import DEFAULTS
 
-RATE_PATTERN = re.compile(r"^[1-9]\d*/(\d*)(s|sec|m|min|h|hour|d|day)$")
+RATE_PATTERN = re.compile(r"^[1-9]\d*/([1-9]\d*)?(s|sec|m|min|h|hour|d|day)$")
 MIDDLEWARE_PATH = "api_clients.middleware.ApiClientUsageMiddleware"
 
 
@@ -42,7 +42,7 @@ def check_api_clients_settings(app_configs, **kwargs):
             )
     for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT"):
         value = configured.get(key, DEFAULTS[key])
-        if not isinstance(value, str) or not RATE_PATTERN.match(value):
+        if not isinstance(value, str) or not RATE_PATTERN.fullmatch(value):
             errors.append(
                 Error(
                     f"API_CLIENTS[{key!r}] must be a rate such as '600/min', not {value!r}.",

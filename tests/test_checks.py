@@ -1,0 +1,146 @@
+"""System checks: a bad API_CLIENTS value or missing middleware fails `manage.py check`."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from api_clients.checks import MIDDLEWARE_PATH, check_api_clients_settings
+from api_clients.conf import DEFAULTS, get_setting
+
+
+def ids(errors):
+    return sorted(error.id for error in errors)
+
+
+def check(**kwargs):
+    """Run `manage.py check` and return its output; raises SystemCheckError on errors."""
+    out = io.StringIO()
+    call_command("check", stdout=out, stderr=io.StringIO(), **kwargs)
+    return out.getvalue()
+
+
+def test_the_sites_settings_pass():
+    assert check_api_clients_settings(None) == []
+    assert "no issues" in check()
+
+
+def test_an_empty_or_missing_dict_means_the_defaults(settings):
+    settings.API_CLIENTS = {}
+    assert check_api_clients_settings(None) == []
+    assert get_setting("CLIENT_RATE_LIMIT") == DEFAULTS["CLIENT_RATE_LIMIT"]
+    del settings.API_CLIENTS
+    assert check_api_clients_settings(None) == []
+    assert get_setting("USAGE_RETENTION_DAYS") == 90
+
+
+@pytest.mark.parametrize("value", [["CLIENT_RATE_LIMIT", "600/min"], None, "600/min", 5])
+def test_the_setting_must_be_a_dict(settings, value):
+    settings.API_CLIENTS = value
+    assert ids(check_api_clients_settings(None)) == ["api_clients.E001"]
+
+
+def test_unknown_keys_are_errors(settings):
+    settings.API_CLIENTS = {"CLIENT_RATE_LIMITS": "10/min", "expiry_horizon_months": 6}
+    errors = check_api_clients_settings(None)
+    assert ids(errors) == ["api_clients.E002", "api_clients.E002"]
+    assert "'CLIENT_RATE_LIMITS'" in errors[0].msg
+    assert "EXPIRY_HORIZON_MONTHS" in errors[0].hint
+
+
+@pytest.mark.parametrize(
+    "key", ["EXPIRY_HORIZON_MONTHS", "USAGE_RETENTION_DAYS", "RECENT_USAGE_DAYS"]
+)
+@pytest.mark.parametrize("value", [0, -1, "12", 1.5, True, None])
+def test_counts_must_be_whole_numbers_of_one_or_more(settings, key, value):
+    settings.API_CLIENTS = {key: value}
+    errors = check_api_clients_settings(None)
+    assert ids(errors) == ["api_clients.E003"]
+    assert key in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "key", ["EXPIRY_HORIZON_MONTHS", "USAGE_RETENTION_DAYS", "RECENT_USAGE_DAYS"]
+)
+def test_good_counts_pass(settings, key):
+    settings.API_CLIENTS = {key: 1}
+    assert check_api_clients_settings(None) == []
+
+
+@pytest.mark.parametrize("key", ["CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "600",
+        "600/minute",
+        "0/min",
+        "-1/min",
+        "ten/min",
+        "10/0min",  # a period of no time at all
+        "10/00s",
+        "10/min\n",
+        " 10/min",
+        "10 / min",
+        "",
+        None,
+        600,
+    ],
+)
+def test_rates_must_read_like_600_per_min(settings, key, value):
+    settings.API_CLIENTS = {key: value}
+    errors = check_api_clients_settings(None)
+    assert ids(errors) == ["api_clients.E004"]
+    assert key in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "value", ["1/s", "5/sec", "600/min", "600/m", "100/h", "100/hour", "1000/d", "9/day", "10/5min"]
+)
+def test_good_rates_pass(settings, value):
+    settings.API_CLIENTS = {"CLIENT_RATE_LIMIT": value, "ADDRESS_RATE_LIMIT": value}
+    assert check_api_clients_settings(None) == []
+
+
+def test_the_middleware_must_be_installed(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
+    errors = check_api_clients_settings(None)
+    assert ids(errors) == ["api_clients.E005"]
+    assert MIDDLEWARE_PATH in errors[0].msg
+
+
+def test_every_problem_is_reported_at_once(settings):
+    settings.API_CLIENTS = {"NOPE": 1, "RECENT_USAGE_DAYS": 0, "CLIENT_RATE_LIMIT": "fast"}
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
+    assert ids(check_api_clients_settings(None)) == [
+        "api_clients.E002",
+        "api_clients.E003",
+        "api_clients.E004",
+        "api_clients.E005",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("api_clients", "remove_middleware", "error_id"),
+    [
+        ([], False, "api_clients.E001"),
+        ({"UNKNOWN": 1}, False, "api_clients.E002"),
+        ({"EXPIRY_HORIZON_MONTHS": 0}, False, "api_clients.E003"),
+        ({"ADDRESS_RATE_LIMIT": "lots"}, False, "api_clients.E004"),
+        ({}, True, "api_clients.E005"),
+    ],
+)
+def test_manage_py_check_fails_with_the_id(settings, api_clients, remove_middleware, error_id):
+    settings.API_CLIENTS = api_clients
+    if remove_middleware:
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE_PATH]
+
+    with pytest.raises(SystemCheckError) as error:
+        check()
+
+    assert error_id in str(error.value)
+
+
+def test_an_unknown_setting_name_is_a_programming_error():
+    with pytest.raises(KeyError):
+        get_setting("NOT_A_SETTING")
