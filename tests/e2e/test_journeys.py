@@ -1,0 +1,265 @@
+"""What a person does in the API clients section, in a real browser."""
+
+import datetime
+import json
+import re
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from api_clients.dates import add_months, today
+from api_clients.models import ApiClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def call_api(live_server, token):
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/providers", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def fill_date(page, date):
+    page.fill("#id_expiry_date_day", str(date.day))
+    page.fill("#id_expiry_date_month", str(date.month))
+    page.fill("#id_expiry_date_year", str(date.year))
+
+
+def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, make_client):
+    make_client(people["owner"], name="Student records system")
+    make_client(people["other"], name="Apply for teacher training")
+    sign_in("manager")
+
+    page.get_by_role("link", name="API clients").first.click()
+    page.wait_for_url("**/admin/api-clients/")
+    expect(page.locator("h1")).to_have_text("API clients")
+    expect(page.get_by_text("Priya Patel")).to_be_visible()  # managers see who created each
+    screenshot(page, "list")
+    axe(page, "the list")
+
+    page.get_by_role("link", name="Add API client").click()
+    expect(page.get_by_text("Must be within the next 12 months. For example,")).to_be_visible()
+    screenshot(page, "add-form")
+    axe(page, "the add form")
+
+    next_year = today().year + 1
+    page.fill("#id_expiry_date_day", "31")
+    page.fill("#id_expiry_date_month", "4")
+    page.fill("#id_expiry_date_year", str(next_year))
+    page.get_by_role("button", name="Continue").click()
+    assert page.title().startswith("Error: ")
+    summary = page.locator("[data-error-summary]")
+    assert "Enter client name" in summary.inner_text()
+    assert "Expiry date must be a real date" in summary.inner_text()
+    screenshot(page, "add-form-errors")
+    axe(page, "the add form with errors")
+
+    expiry = add_months(today(), 6)
+    page.fill("#id_name", "Placement service")
+    fill_date(page, expiry)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/add/check/")
+    expect(page.get_by_text("Placement service")).to_be_visible()
+    axe(page, "check your answers")
+
+    # Change the name from the check page, then come back to it.
+    page.get_by_role("link", name="Change client name").click()
+    assert page.input_value("#id_name") == "Placement service"
+    assert page.input_value("#id_expiry_date_day") == str(expiry.day)
+    page.fill("#id_name", "Placement matching service")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/add/check/")
+    expect(page.get_by_text("Placement matching service")).to_be_visible()
+    expect(
+        page.get_by_text("An authentication token will be created and shown once on the next page.")
+    ).to_be_visible()
+    screenshot(page, "check-answers")
+
+    page.get_by_role("button", name="Create API client").click()
+    page.get_by_text("API client token created").first.wait_for()
+    token = page.input_value("#api-client-token")
+    assert re.fullmatch(r"rtp_[0-9A-Za-z]{38}", token)
+    font = page.eval_on_selector("#api-client-token", "el => getComputedStyle(el).fontFamily")
+    assert "mono" in font.lower()
+    screenshot(page, "token-created")
+    axe(page, "the token page")
+
+    page.get_by_role("button", name="Copy token").click()
+    page.get_by_text("Token copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == token
+
+    status, body = call_api(live_server, token)
+    assert status == 200 and body["count"] == 0
+
+    page.get_by_role("link", name="Back to API clients").click()
+    page.get_by_role("link", name="Placement matching service").click()
+    # The API call above is recorded.
+    expect(page.locator(".api-clients-summary__row", has_text="Last used")).not_to_contain_text(
+        "Never"
+    )
+    screenshot(page, "details")
+    axe(page, "the details page")
+
+    page.get_by_role("link", name="Change client name").click()
+    screenshot(page, "rename-form")
+    axe(page, "the rename form")
+    page.fill("#id_name", "Placement matching")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save API client").click()
+    page.get_by_text("API client updated").wait_for()
+    expect(page.locator("h2#page-heading")).to_contain_text("Placement matching")
+
+    page.get_by_role("link", name="Revoke API client").click()
+    expect(page.get_by_text("Revoking an API client cannot be undone.")).to_be_visible()
+    screenshot(page, "revoke-confirm")
+    axe(page, "the revoke confirmation")
+    page.get_by_role("button", name="Revoke API client").click()
+    page.get_by_text("API client revoked").wait_for()
+    expect(page.locator("h2#page-heading").get_by_text("Revoked")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Change"))).to_have_count(0)
+    screenshot(page, "revoked-details")
+    axe(page, "the revoked details page")
+
+    status, body = call_api(live_server, token)
+    assert status == 401
+
+    page.get_by_role("link", name="Delete API client").click()
+    expect(page.get_by_text("Deleting an API client cannot be undone.")).to_be_visible()
+    screenshot(page, "delete-confirm")
+    axe(page, "the delete confirmation")
+    page.get_by_role("button", name="Delete API client").click()
+    page.get_by_text("API client deleted").wait_for()
+    expect(page.get_by_role("link", name="Placement matching")).to_have_count(0)
+    screenshot(page, "list-after-delete")
+    assert ApiClient.objects.filter(name="Placement matching", deleted_at__isnull=False).exists()
+
+
+def test_empty_list(page, people, sign_in, screenshot, axe):
+    sign_in("manager")
+    page.goto("/admin/api-clients/")
+    expect(page.get_by_text("There are no API clients.")).to_be_visible()
+    screenshot(page, "list-empty")
+    axe(page, "the empty list")
+
+
+def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_client):
+    own, _ = make_client(people["owner"], name="Student records system")
+    theirs, _ = make_client(people["other"], name="Apply for teacher training")
+    sign_in("owner")
+
+    # The dashboard sends them to their list.
+    page.wait_for_url("**/admin/api-clients/")
+    expect(page.get_by_role("link", name="Student records system")).to_be_visible()
+    expect(page.get_by_text("Apply for teacher training")).to_have_count(0)
+    # Their menu: "API clients" and nothing else; their account stays in the footer.
+    menu = page.get_by_role("navigation", name="Main menu")
+    expect(menu.get_by_role("link")).to_have_count(1)
+    expect(menu.get_by_role("link", name="API clients")).to_be_visible()
+    expect(menu.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_role("button", name="Priya")).to_be_visible()
+    screenshot(page, "api-user-list")
+    axe(page, "the API user's list")
+
+    # Another user's client: a refusal, and none of its data.
+    response = page.goto(f"/admin/api-clients/{theirs.pk}/")
+    assert response.status == 404
+    assert "Apply for teacher training" not in page.content()
+
+    # Another admin area: refused.
+    page.goto("/admin/pages/")
+    page.get_by_text("Sorry, you do not have permission to access this area.").wait_for()
+    assert "/admin/pages/" not in page.url
+
+    page.goto(f"/admin/api-clients/{own.pk}/")
+    expect(page.locator("h2#page-heading")).to_contain_text("Student records system")
+
+
+def tab_to(page, predicate, *, backwards=False, limit=80):
+    """Press Tab (or Shift+Tab) until the focused element matches; return it."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate(predicate):
+            return
+    raise AssertionError(f"could not reach {predicate} with {key}")
+
+
+def focus_is_visible(page):
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement, style = getComputedStyle(el);
+            return el.matches(':focus-visible') &&
+                ((style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
+                 style.boxShadow !== 'none');
+        }"""
+    )
+
+
+def test_keyboard_only_add_flow(page, people, sign_in):
+    sign_in("owner")
+    page.goto("/admin/api-clients/")
+
+    tab_to(page, "() => document.activeElement.textContent.trim() === 'Add API client'")
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/add/")
+
+    # Submit with nothing: the error summary takes focus.
+    tab_to(page, "() => document.activeElement.id === 'id_name'")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    assert "Enter client name" in page.evaluate("document.activeElement.innerText")
+
+    tab_to(page, "() => document.activeElement.id === 'id_name'")
+    assert focus_is_visible(page)
+    page.keyboard.type("Keyboard client")
+    expiry = add_months(today(), 3)
+    for box, value in (("day", expiry.day), ("month", expiry.month), ("year", expiry.year)):
+        tab_to(page, f"() => document.activeElement.id === 'id_expiry_date_{box}'")
+        page.keyboard.type(str(value))
+    # Back to the name with Shift+Tab, to check the order runs both ways.
+    tab_to(page, "() => document.activeElement.id === 'id_name'", backwards=True)
+    tab_to(page, "() => document.activeElement.textContent.trim() === 'Continue'")
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/add/check/")
+
+    tab_to(page, "() => document.activeElement.textContent.trim() === 'Create API client'")
+    assert focus_is_visible(page)
+    page.keyboard.press("Enter")
+    page.get_by_text("API client token created").first.wait_for()
+    assert page.input_value("#api-client-token").startswith("rtp_")
+    tab_to(page, "() => document.activeElement.textContent.trim() === 'Copy token'")
+    assert focus_is_visible(page)
+    assert ApiClient.objects.filter(name="Keyboard client").count() == 1
+
+
+def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
+    sign_in("owner")
+    page.goto("/admin/api-clients/add/")
+    page.fill("#id_name", "Once only")
+    fill_date(page, today() + datetime.timedelta(days=30))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Create API client").click()
+    token = page.input_value("#api-client-token")
+
+    page.on("dialog", lambda dialog: dialog.accept())  # "Confirm form resubmission"
+    page.reload()
+    page.wait_for_load_state()
+    assert token not in page.content()
+    expect(page.get_by_text("This API client has already been created.")).to_be_visible()
+
+    page.go_back()
+    page.wait_for_load_state()
+    assert token not in page.content()
+    page.go_back()
+    page.wait_for_load_state()
+    assert token not in page.content()
+    assert ApiClient.objects.filter(name="Once only").count() == 1
