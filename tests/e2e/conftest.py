@@ -62,6 +62,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+def settle(page):
+    """Wait for the page to load and short fade-ins (the admin's messages) to finish.
+
+    Long decorative loops (the menu's "new" badge) are left running.
+    """
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        """document.getAnimations().every(animation =>
+            animation.playState !== 'running' ||
+            animation.effect.getComputedTiming().endTime > 3000)"""
+    )
+
+
 @pytest.fixture(scope="session")
 def browser():
     path = find_chromium()
@@ -105,6 +118,7 @@ def screenshot(tmp_path):
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(page, name):
+        settle(page)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 1000
@@ -121,13 +135,7 @@ def axe():
     runner = Axe()
 
     def check(page, label):
-        # Colours are judged once short fade-ins (such as the admin's messages) have
-        # finished; long decorative loops (the menu's "new" badge) are left running.
-        page.wait_for_function(
-            """document.getAnimations().every(animation =>
-                animation.playState !== 'running' ||
-                animation.effect.getComputedTiming().endTime > 3000)"""
-        )
+        settle(page)
         results = runner.run(page)
         bad = [
             f"{violation['id']} ({violation['impact']}): {violation['help']} — "

@@ -108,6 +108,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     axe(page, "the details page")
 
     page.get_by_role("link", name="Change client name").click()
+    expect(page.locator("h2#page-heading")).to_have_text("Change client name")
     screenshot(page, "rename-form")
     axe(page, "the rename form")
     page.fill("#id_name", "Placement matching")
