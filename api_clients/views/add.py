@@ -10,6 +10,7 @@ submission already used and goes to the client's page instead.
 import datetime
 import uuid
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,6 +30,8 @@ from .base import ApiClientPageMixin, client_url
 DRAFT_KEY = "api_clients:add"
 CREATED_KEY = "api_clients:created"
 REMEMBERED_SUBMISSIONS = 10
+# How long the shared cache remembers which client a submission created.
+SUBMISSION_MEMORY_SECONDS = 60 * 60
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
 
 
@@ -41,6 +44,10 @@ def form_data(draft):
         "expiry_date_month": str(expiry_date.month),
         "expiry_date_year": str(expiry_date.year),
     }
+
+
+def submission_cache_key(user, submission):
+    return f"api_clients:add:created:{user.pk}:{submission}"
 
 
 def get_draft(request):
@@ -159,6 +166,12 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         created = request.session.get(CREATED_KEY) or {}
         if isinstance(created, dict) and submission in created:
             return self._already_created(created[submission])
+        if submission:
+            # Two clicks at once both read the session before either saved it:
+            # the shared cache knows what the first one created.
+            created_pk = cache.get(submission_cache_key(request.user, submission))
+            if created_pk is not None:
+                return self._already_created(created_pk)
         draft = get_draft(request)
         if draft is None:
             return self._no_answers()
@@ -186,6 +199,9 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             form.add_error("name", error.messages[0] if error.messages else None)
             return self._invalid(form)
 
+        cache.set(
+            submission_cache_key(request.user, submission), client.pk, SUBMISSION_MEMORY_SECONDS
+        )
         request.session.pop(DRAFT_KEY, None)
         remembered = dict(list(created.items())[-(REMEMBERED_SUBMISSIONS - 1) :]) if created else {}
         remembered[submission] = client.pk
