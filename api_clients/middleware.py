@@ -42,7 +42,7 @@ class ApiClientUsageMiddleware:
             response["Retry-After"] = str(max(1, math.ceil(retry_after)))
         usage = getattr(request, USAGE_ATTRIBUTE, None)
         if usage is not None:
-            ApiClientUsage.objects.create(
+            ApiClientUsage.objects.record(
                 client=usage["client"],
                 requested_at=requested_at,
                 method=_storable(request.method, 10),

@@ -318,3 +318,27 @@ class TestQueryCounts:
         with connection.cursor() as cursor:
             constraints = connection.introspection.get_constraints(cursor, ApiClient._meta.db_table)
         assert any(c["columns"] == ["token_digest"] and c["unique"] for c in constraints.values())
+
+
+class TestUserModelsWithoutAnIsActiveColumn:
+    """Without an is_active column to join, the lookup falls back to the ORM's own join."""
+
+    @pytest.fixture(autouse=True)
+    def _no_column(self):
+        with mock.patch("api_clients.auth._lookup_sql", return_value=None):
+            yield
+
+    def test_a_valid_token_still_works_in_one_query(
+        self, client, api_user, make_client, django_assert_num_queries
+    ):
+        _, token = make_client(api_user)
+        with django_assert_num_queries(2):
+            assert client.get(INFO, headers=bearer(token)).status_code == 200
+
+    def test_an_inactive_owner_is_still_refused(self, client, api_user, make_client):
+        api_client, token = make_client(api_user)
+        api_user.is_active = False
+        api_user.save()
+
+        assert_refused(client.get(INFO, headers=bearer(token)))
+        assert ApiClientUsage.objects.get().refusal_reason == "owner_inactive"
