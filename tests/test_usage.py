@@ -1,14 +1,17 @@
 """Usage records and rate limits on the register API."""
 
 import datetime
+import threading
 from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.test import RequestFactory
 from django.utils import timezone
 
 from api_clients import tokens
+from api_clients.auth import Throttled, _check_rate, _parse_rate
 from api_clients.models import ApiClient, ApiClientUsage
 from api_clients.services import delete_api_client, revoke_api_client
 
@@ -216,10 +219,13 @@ class TestClientRateLimit:
     ):
         limits(CLIENT_RATE_LIMIT="1/min")
         _, token = make_client(api_user)
-        with mock.patch("ninja.throttling.SimpleRateThrottle.timer", return_value=1_000.0):
+        # Minutes are counted from the epoch: this one runs from 999_960 to 1_000_020.
+        with mock.patch("api_clients.auth._clock", return_value=1_000_000.5):
             assert client.get(INFO, headers=bearer(token)).status_code == 200
-            assert client.get(INFO, headers=bearer(token)).status_code == 429
-        with mock.patch("ninja.throttling.SimpleRateThrottle.timer", return_value=1_061.0):
+            response = client.get(INFO, headers=bearer(token))
+        assert response.status_code == 429
+        assert response["Retry-After"] == "20"
+        with mock.patch("api_clients.auth._clock", return_value=1_000_020.0):
             assert client.get(INFO, headers=bearer(token)).status_code == 200
 
     def test_the_counts_live_in_the_shared_cache(self, client, api_user, make_client, limits):
@@ -233,6 +239,50 @@ class TestClientRateLimit:
         cache.clear()
 
         assert client.get(INFO, headers=bearer(token)).status_code == 200
+
+
+class TestCounting:
+    @pytest.mark.parametrize(
+        ("rate", "parsed"),
+        [
+            ("600/min", (600, 60)),
+            ("5/s", (5, 1)),
+            ("5/sec", (5, 1)),
+            ("10/5min", (10, 300)),
+            ("100/h", (100, 3600)),
+            ("2/hour", (2, 3600)),
+            ("1000/day", (1000, 86400)),
+            ("7/2d", (7, 172800)),
+        ],
+    )
+    def test_rates_read_as_requests_per_seconds(self, rate, parsed):
+        assert _parse_rate(rate) == parsed
+
+    def test_requests_counted_at_the_same_time_are_never_lost(self):
+        # Servers sharing the cache count at once; every request must count.
+        allowed, callers = 5, 12
+        barrier = threading.Barrier(callers)
+        results = []
+
+        def call():
+            request = RequestFactory().get(INFO)
+            barrier.wait()
+            try:
+                _check_rate(request, f"{allowed}/min", "test", "same-caller")
+            except Throttled:
+                results.append("throttled")
+            else:
+                results.append("allowed")
+
+        threads = [threading.Thread(target=call) for _ in range(callers)]
+        with mock.patch("api_clients.auth._clock", return_value=2_000_010.0):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+        assert results.count("allowed") == allowed
+        assert results.count("throttled") == callers - allowed
 
 
 class TestAddressRateLimit:
