@@ -1,0 +1,226 @@
+#!/usr/bin/env python
+"""What bearer authentication costs on the register API.
+
+Times ``GET /api/v1/providers`` (a page of 25) through Django's whole request
+cycle, middleware included, in three ways:
+
+* ``no auth``: the same endpoint on a second NinjaAPI with ``auth=None``;
+* ``ApiClientAuth``: the site's own API, which checks the token (one query),
+  counts the request against the client's rate limit and records it (one insert);
+* ``wagtail peer``: the same endpoint behind Wagtail's own bearer tokens
+  (``wagtail.api.v3.auth.BearerTokenAuth`` with ``wagtail.models.APIToken``).
+
+It prints the median and 90th percentile of each and the ratios to ``no auth``.
+It never judges the numbers: the target is a ratio of at most 1.3.
+
+    .venv/bin/python benchmarks/api_auth.py                   # a temporary SQLite file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/api_auth.py               # a fresh PostgreSQL database
+
+With ``DATABASE_URL`` the script creates a database of its own on that server
+(``register_bench_<pid>``) and drops it afterwards; the named one is only
+used to connect. ``REDIS_URL`` puts the rate-limit counters on Redis, as in
+production; without it they live in the local-memory cache.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import types
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+
+PROVIDER_COUNT = 50
+
+
+@contextmanager
+def own_database():
+    """Point the settings at a database made for this run, and remove it afterwards."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        with tempfile.TemporaryDirectory(prefix="api-auth-bench-") as directory:
+            os.environ["SQLITE_PATH"] = str(Path(directory) / "bench.sqlite3")
+            yield "SQLite (temporary file)"
+        return
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"register_bench_{os.getpid()}"
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield f"PostgreSQL (database {name}, dropped afterwards)"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def set_up_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # High enough that no request of the run is throttled; the counting still happens.
+    settings.API_CLIENTS = {
+        **settings.API_CLIENTS,
+        "CLIENT_RATE_LIMIT": "1000000/s",
+        "ADDRESS_RATE_LIMIT": "1000000/s",
+    }
+    settings.DEBUG = False
+
+
+def build_urls():
+    """The site's URLs plus the same endpoint without auth and behind Wagtail's tokens."""
+    from django.urls import path
+    from ninja import NinjaAPI
+    from wagtail.api.v3.auth import BearerTokenAuth
+
+    from config.urls import urlpatterns
+    from register.api import ProviderOut, list_providers
+
+    no_auth = NinjaAPI(auth=None, urls_namespace="bench_no_auth", docs_url=None)
+    no_auth.get("/providers", response=list[ProviderOut])(list_providers)
+    wagtail_peer = NinjaAPI(auth=BearerTokenAuth(), urls_namespace="bench_wagtail", docs_url=None)
+    wagtail_peer.get("/providers", response=list[ProviderOut])(list_providers)
+
+    module = types.ModuleType("api_auth_bench_urls")
+    module.urlpatterns = [
+        path("bench/no-auth/", no_auth.urls),
+        path("bench/wagtail/", wagtail_peer.urls),
+        *urlpatterns,  # the site's own, the register API among them
+    ]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def load_data():
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from wagtail.models import APIToken
+
+    from api_clients.dates import today
+    from api_clients.services import create_api_client
+    from register.models import AccreditationStatus, ProviderType, TrainingProvider
+
+    call_command("migrate", verbosity=0, interactive=False)
+    TrainingProvider.objects.bulk_create(
+        TrainingProvider(
+            operating_name=f"Training provider {number:02d}",
+            legal_name=f"Training provider {number:02d} Limited",
+            provider_type=list(ProviderType)[number % 3],
+            code=f"B{number:02d}",
+            ukprn=f"1{number:07d}",
+            urn=f"{100000 + number}" if number % 3 == 1 else "",
+            accreditation_status=list(AccreditationStatus)[number % 2],
+        )
+        for number in range(1, PROVIDER_COUNT + 1)
+    )
+    owner = get_user_model().objects.create_user("bench", password="not-used-for-login-1")
+    _, token = create_api_client(
+        owner=owner, name="Benchmark", expiry_date=today() + datetime.timedelta(days=30)
+    )
+    _, wagtail_token = APIToken.create_token(user=owner, name="Benchmark")
+    return token, wagtail_token
+
+
+def measure(variants, *, rounds, per_round, warmup):
+    """Interleave the variants in rounds so drift hits them alike; times in ms."""
+    from django.test import Client
+
+    client = Client()
+    times = {name: [] for name in variants}
+
+    def one(url, headers):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200 or len(response.json()["items"]) != 25:
+            raise SystemExit(f"{url} answered {response.status_code}: {response.content[:200]}")
+        return elapsed
+
+    for url, headers in variants.values():
+        for _ in range(warmup):
+            one(url, headers)
+    for _ in range(rounds):
+        for name, (url, headers) in variants.items():
+            times[name].extend(one(url, headers) for _ in range(per_round))
+    return times
+
+
+def queries_per_request(url, headers):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        Client().get(url, headers=headers)
+    return len(captured.captured_queries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of every variant")
+    parser.add_argument("--per-round", type=int, default=50, help="requests per variant a round")
+    parser.add_argument("--warmup", type=int, default=30, help="untimed requests per variant")
+    args = parser.parse_args()
+
+    with own_database() as database:
+        set_up_django()
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        token, wagtail_token = load_data()
+        with override_settings(ROOT_URLCONF=build_urls()):
+            variants = {
+                "no auth": ("/bench/no-auth/providers", {}),
+                "ApiClientAuth": ("/api/v1/providers", {"Authorization": f"Bearer {token}"}),
+                "wagtail peer": (
+                    "/bench/wagtail/providers",
+                    {"Authorization": f"Bearer {wagtail_token}"},
+                ),
+            }
+            queries = {name: queries_per_request(*variant) for name, variant in variants.items()}
+            times = measure(
+                variants, rounds=args.rounds, per_round=args.per_round, warmup=args.warmup
+            )
+
+        cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+        print(f"Database: {database}")
+        print(f"Cache for rate limits: {cache}")
+        print(
+            f"GET /providers, 25 of {PROVIDER_COUNT} providers; "
+            f"{args.rounds * args.per_round} timed requests per variant, interleaved\n"
+        )
+        baseline = statistics.median(times["no auth"])
+        print(f"{'variant':<15}{'median ms':>11}{'p90 ms':>9}{'queries':>9}{'ratio':>8}")
+        for name, samples in times.items():
+            median = statistics.median(samples)
+            p90 = statistics.quantiles(samples, n=10)[-1]
+            print(
+                f"{name:<15}{median:>11.3f}{p90:>9.3f}{queries[name]:>9}{median / baseline:>8.2f}"
+            )
+        auth = statistics.median(times["ApiClientAuth"]) / baseline
+        peer = statistics.median(times["wagtail peer"]) / baseline
+        print(f"\nApiClientAuth / no auth: {auth:.2f}   (target: 1.30 or less)")
+        print(f"wagtail peer / no auth:  {peer:.2f}")
+
+
+if __name__ == "__main__":
+    main()
