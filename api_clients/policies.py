@@ -11,10 +11,9 @@ object view here asks about the object itself too.
 
 from django.contrib.auth import get_permission_codename
 from guardian.core import ObjectPermissionChecker
-from guardian.shortcuts import get_objects_for_user
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
-from .models import ApiClient
+from .models import ApiClient, ApiClientGroupObjectPermission, ApiClientUserObjectPermission
 
 MANAGER_ACTIONS = ("view", "change", "delete")
 # What object permissions can grant; anything else ("add", "publish") is model-level only.
@@ -79,16 +78,31 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         actions = [action for action in actions if action in OBJECT_ACTIONS]
         if not actions:
             return clients.none()
-        return get_objects_for_user(
-            user,
-            [_perm(action) for action in actions],
-            klass=clients,
-            any_perm=True,
-            accept_global_perms=False,
-        )
+        return clients.filter(pk__in=_clients_with_object_permission(user, actions))
 
     def instances_user_has_permission_for(self, user, action):
         return self.instances_user_has_any_permission_for(user, [action])
+
+
+def _clients_with_object_permission(user, actions):
+    """The ids of the clients on which the user holds any of these object permissions.
+
+    What guardian's ``get_objects_for_user(..., any_perm=True)`` answers, as one
+    UNION of the user's own rows and their groups' rows. Guardian's ``id IN (user
+    rows) OR id IN (group rows)`` cannot be planned as a join: PostgreSQL then
+    reads every client to find an API user's few, which on 100,000 clients made
+    their list page slower than a manager's.
+    """
+    permission = {
+        "permission__content_type__app_label": ApiClient._meta.app_label,
+        "permission__content_type__model": ApiClient._meta.model_name,
+        "permission__codename__in": [
+            get_permission_codename(action, ApiClient._meta) for action in actions
+        ],
+    }
+    direct = ApiClientUserObjectPermission.objects.filter(user=user, **permission)
+    through_groups = ApiClientGroupObjectPermission.objects.filter(group__user=user, **permission)
+    return direct.values("content_object_id").union(through_groups.values("content_object_id"))
 
 
 permission_policy = ApiClientPermissionPolicy()

@@ -424,3 +424,29 @@ class TestCsrf:
         assert response.status_code in (200, 302)
         if page in ("add_check", "rename_check", "revoke", "delete"):
             assert database_state() != before
+
+
+class TestObjectPermissionsThroughGroups:
+    """Object permissions held through a group count like one's own."""
+
+    def test_a_group_object_permission_shows_the_client(
+        self, client, api_user, other_api_user, make_client
+    ):
+        from django.contrib.auth.models import Group
+        from guardian.shortcuts import assign_perm
+
+        api_client, _ = make_client(api_user, name="Shared")
+        make_client(api_user, name="Not shared")
+        team = Group.objects.create(name="Team")
+        other_api_user.groups.add(team)
+        client.force_login(other_api_user)
+        assert client.get(url("inspect", api_client)).status_code == 404
+
+        assign_perm("api_clients.view_apiclient", team, api_client)
+
+        listed = [a.get_text(strip=True) for a in soup(client.get(INDEX_URL)).select("td.title a")]
+        assert listed == ["Shared"]
+        assert client.get(url("inspect", api_client)).status_code == 200
+        # Seeing is not changing.
+        assert client.post(url("revoke", api_client)).status_code == 302
+        assert ApiClient.objects.get(pk=api_client.pk).revoked_at is None
