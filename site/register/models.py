@@ -49,7 +49,9 @@ class TrainingProvider(models.Model):
     accreditation_status = models.CharField(
         _("accreditation status"), max_length=20, choices=AccreditationStatus.choices
     )
-    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(
+        _("updated at"), default=timezone.now, db_index=True, editable=False
+    )
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
 
     objects = TrainingProviderQuerySet.as_manager()
