@@ -1,0 +1,338 @@
+#!/usr/bin/env python
+"""How the admin's list of API clients scales, on PostgreSQL.
+
+Times ``GET /admin/api-clients/`` (the first page of 15) through Django's whole
+request cycle with the test client, and prints two ratios of medians:
+
+1. a manager with 100,000 clients / the same manager with 15 clients
+   (target: 1.5 or less): the page must not grow with the table;
+2. an API-only user who owns 20 of the 100,000 / the manager with 100,000
+   (target: 1.5 or less): finding one's own clients through the object
+   permissions must not cost more than listing everything.
+
+The 100,000 clients belong to 1,000 owners of the "API users" group, each with
+the object permissions the create service grants (300,000 guardian rows); one
+of them, the measured API-only user, owns exactly 20, spread over the years.
+Some clients are revoked and some expired. Statistics are refreshed after
+loading (``VACUUM ANALYZE``), as autovacuum would do on a live database.
+
+It prints the numbers and the plans of the list's queries; it never judges them.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/admin_list.py
+
+The script creates a database of its own on that server
+(``register_admin_bench_<pid>``) and drops it afterwards; the named database is
+only used to connect. Without ``DATABASE_URL`` it uses
+``postgres://postgres@127.0.0.1:5432/postgres``.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+PAGE_SIZE = 15
+
+
+@contextmanager
+def own_database(keep=False):
+    """Point the settings at a PostgreSQL database made for this run; drop it afterwards."""
+    import psycopg
+
+    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    name = f"register_admin_bench_{os.getpid()}"
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield name
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if keep:
+            print(f'\nKept the database {name}: drop it with DROP DATABASE "{name}"')
+        else:
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def set_up_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DEBUG = False
+
+
+def make_users(owner_count):
+    """A manager, the measured API-only user and the other owners."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user_model = get_user_model()
+    managers = Group.objects.get(name="API client managers")
+    api_users = Group.objects.get(name="API users")
+    manager = user_model.objects.create_user("bench-manager", password="not-used-1")
+    manager.groups.add(managers)
+    api_user = user_model.objects.create_user("bench-api-user", password="not-used-1")
+    api_user.groups.add(api_users)
+    others = user_model.objects.bulk_create(
+        user_model(username=f"bench-owner-{number:04d}", password="!")
+        for number in range(owner_count - 1)
+    )
+    if not all(user.pk for user in others):
+        others = list(user_model.objects.filter(username__startswith="bench-owner-"))
+    user_model.groups.through.objects.bulk_create(
+        user_model.groups.through(user_id=user.pk, group_id=api_users.pk) for user in others
+    )
+    return manager, api_user, others
+
+
+def add_clients(owners_for, count, *, start, batch=5000):
+    """``count`` clients, the n-th owned by ``owners_for(n)``, with their guardian rows."""
+    import datetime
+    import secrets
+
+    from django.contrib.auth.models import Permission
+    from django.utils import timezone
+
+    from api_clients.dates import today
+    from api_clients.models import ApiClient, ApiClientUserObjectPermission
+    from api_clients.services import OWNER_PERMISSIONS
+
+    permissions = list(
+        Permission.objects.filter(
+            content_type__app_label="api_clients", codename__in=OWNER_PERMISSIONS
+        )
+    )
+    now = timezone.now()
+    for offset in range(0, count, batch):
+        numbers = range(start + offset, start + min(offset + batch, count))
+        clients = ApiClient.objects.bulk_create(
+            ApiClient(
+                name=f"Client {number}",
+                # About one in six expired, the rest spread over the coming year.
+                expiry_date=today() + datetime.timedelta(days=number % 420 - 60),
+                owner=owners_for(number),
+                token_digest=secrets.token_hex(32),
+                token_hint="rtp_bnch",
+                revoked_at=now if number % 11 == 0 else None,
+            )
+            for number in numbers
+        )
+        ApiClientUserObjectPermission.objects.bulk_create(
+            ApiClientUserObjectPermission(
+                user_id=client.owner_id, permission=permission, content_object=client
+            )
+            for client in clients
+            for permission in permissions
+        )
+
+
+def spread_creation_times():
+    """Creation times over the past years, newest last created (bulk_create stamps "now")."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE api_clients_apiclient SET created_at = now() - "
+            "((SELECT max(id) FROM api_clients_apiclient) - id) * interval '17 minutes'"
+        )
+
+
+def refresh_statistics():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in (
+            "api_clients_apiclient",
+            "api_clients_apiclientuserobjectpermission",
+            "auth_user",
+            "auth_user_groups",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def logged_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def get_list(client):
+    from django.urls import reverse
+
+    response = client.get(reverse("api_clients:index"))
+    if response.status_code != 200:
+        raise SystemExit(f"The list answered {response.status_code}")
+    return response
+
+
+def measure(variants, *, rounds, per_round, warmup):
+    """Interleave the variants in rounds so drift hits them alike; times in ms."""
+    times = {name: [] for name in variants}
+    for client in variants.values():
+        for _ in range(warmup):
+            get_list(client)
+    for _ in range(rounds):
+        for name, client in variants.items():
+            for _ in range(per_round):
+                started = time.perf_counter()
+                get_list(client)
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def list_queries(client):
+    """The list page's queries on API clients, with their parameters."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        get_list(client)
+    return len(captured.captured_queries), [
+        query["sql"]
+        for query in captured.captured_queries
+        if "api_clients_apiclient" in query["sql"]
+    ]
+
+
+def explain(sql):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+        return "\n".join(f"    {row[0]}" for row in cursor.fetchall())
+
+
+def rows_on(response):
+    return response.content.decode().count('<td class="title">')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=100_000, help="clients in the big table")
+    parser.add_argument("--owners", type=int, default=1000, help="owners they are spread over")
+    parser.add_argument("--own", type=int, default=20, help="clients of the API-only user")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds of every variant")
+    parser.add_argument("--per-round", type=int, default=10, help="requests per variant a round")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed requests per variant")
+    parser.add_argument("--no-explain", action="store_true", help="skip the query plans")
+    parser.add_argument(
+        "--keep-database", action="store_true", help="keep the database, to look into it"
+    )
+    args = parser.parse_args()
+
+    with own_database(keep=args.keep_database) as database:
+        set_up_django()
+        from django.core.management import call_command
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0, interactive=False)
+        manager, api_user, others = make_users(args.owners)
+
+        # 1. The small table: 15 clients, none of them the API-only user's.
+        add_clients(lambda number: others[number % len(others)], PAGE_SIZE, start=0)
+        refresh_statistics()
+        as_manager = logged_in(manager)
+        small = measure(
+            {"manager, 15": as_manager},
+            rounds=args.rounds,
+            per_round=args.per_round,
+            warmup=args.warmup,
+        )["manager, 15"]
+        small_queries, _ = list_queries(as_manager)
+
+        # 2. The big table: the API-only user's clients spread evenly through it.
+        remaining = args.clients - PAGE_SIZE
+        every = remaining // args.own
+
+        def owner_of(number):
+            index = number - PAGE_SIZE
+            if index % every == every // 2 and index // every < args.own:
+                return api_user
+            return others[number % len(others)]
+
+        add_clients(owner_of, remaining, start=PAGE_SIZE)
+        spread_creation_times()
+        refresh_statistics()
+        loaded = time.perf_counter() - started
+
+        from api_clients.models import ApiClient
+
+        total = ApiClient.objects.count()
+        own = ApiClient.objects.filter(owner=api_user).count()
+        as_api_user = logged_in(api_user)
+        big = measure(
+            {"manager, big": as_manager, "API user, big": as_api_user},
+            rounds=args.rounds,
+            per_round=args.per_round,
+            warmup=args.warmup,
+        )
+        shown = {
+            "manager": rows_on(get_list(as_manager)),
+            "API user": rows_on(get_list(as_api_user)),
+        }
+
+        samples = {
+            f"manager, {PAGE_SIZE} clients": (small, small_queries),
+            f"manager, {total:,} clients": (big["manager, big"], list_queries(as_manager)[0]),
+            f"API user, {own} of {total:,}": (big["API user, big"], list_queries(as_api_user)[0]),
+        }
+        fate = "kept" if args.keep_database else "dropped afterwards"
+        print(f"Database: PostgreSQL ({database}, {fate})")
+        print(
+            f"{total:,} clients over {args.owners:,} owners, loaded in {loaded:.0f} s; "
+            f"rows on the first page: {shown}"
+        )
+        print(
+            f"GET /admin/api-clients/, {args.rounds * args.per_round} timed requests "
+            "per variant, interleaved\n"
+        )
+        print(f"{'variant':<28}{'median ms':>11}{'p90 ms':>9}{'queries':>9}")
+        for name, (times, queries) in samples.items():
+            p90 = statistics.quantiles(times, n=10)[-1]
+            print(f"{name:<28}{statistics.median(times):>11.2f}{p90:>9.2f}{queries:>9}")
+
+        manager_small = statistics.median(small)
+        manager_big = statistics.median(big["manager, big"])
+        api_user_big = statistics.median(big["API user, big"])
+        print(
+            f"\n(1) manager, {total:,} / manager, {PAGE_SIZE}: "
+            f"{manager_big / manager_small:.2f}   (target: 1.50 or less)"
+        )
+        print(
+            f"(2) API user, {own} of {total:,} / manager, {total:,}: "
+            f"{api_user_big / manager_big:.2f}   (target: 1.50 or less)"
+        )
+
+        if not args.no_explain:
+            for who, client in (("manager", as_manager), ("API user", as_api_user)):
+                from django.db import connection
+
+                for sql in list_queries(client)[1]:
+                    # The captured SQL has its parameters inlined already.
+                    print(f"\n{who}: {sql[:160]}{'…' if len(sql) > 160 else ''}")
+                    print(explain(sql))
+                connection.close()
+
+
+if __name__ == "__main__":
+    main()
