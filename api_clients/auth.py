@@ -19,7 +19,9 @@ import time
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from ninja.errors import HttpError
 from ninja.security.http import HttpAuthBase
 from ninja.throttling import BaseThrottle
@@ -135,6 +137,7 @@ def _lookup_sql(alias, digest_count):
     )
 
 
+@sensitive_variables("token")
 def find_client(token):
     """The client a token belongs to, deleted or not, in one indexed query; or None.
 
@@ -160,6 +163,7 @@ class ApiClientAuth(HttpAuthBase):
     openapi_scheme = "bearer"
     openapi_bearerFormat = "rtp_ token"
 
+    @method_decorator(sensitive_variables("token"))
     def __call__(self, request):
         # Every answer without a valid token carries the Bearer challenge.
         setattr(request, CHALLENGE_ATTRIBUTE, True)
@@ -183,6 +187,7 @@ class ApiClientAuth(HttpAuthBase):
         return client
 
     @staticmethod
+    @sensitive_variables("value", "token")
     def _token_from_header(request):
         # Parsed here rather than by ninja's HttpBearer, which logs the whole
         # header (the token) when the scheme is wrong and DEBUG is on.

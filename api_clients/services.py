@@ -8,6 +8,7 @@ The rules hold whoever calls: the admin, a management command or a shell.
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
@@ -71,6 +72,7 @@ def _save_unique(client, **save_kwargs):
         raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}) from error
 
 
+@sensitive_variables("plaintext")
 def create_api_client(*, owner, name, expiry_date, user=None):
     """Create a client for ``owner`` and return ``(client, plaintext_token)``.
 

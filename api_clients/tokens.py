@@ -21,6 +21,7 @@ import zlib
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
+from django.views.decorators.debug import sensitive_variables
 
 TOKEN_PREFIX = "rtp_"
 BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -46,12 +47,14 @@ def checksum(secret):
     return _base62(zlib.crc32(f"{TOKEN_PREFIX}{secret}".encode()), CHECKSUM_LENGTH)
 
 
+@sensitive_variables("secret")
 def generate_token():
     """Return a new plaintext token. Never store or log it."""
     secret = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(SECRET_LENGTH))
     return f"{TOKEN_PREFIX}{secret}{checksum(secret)}"
 
 
+@sensitive_variables("token", "body", "secret")
 def is_well_formed(token):
     """Offline check of prefix, length, alphabet and checksum.
 
@@ -68,17 +71,20 @@ def is_well_formed(token):
     return secrets.compare_digest(check, checksum(secret))
 
 
+@sensitive_variables("token", "secret_key")
 def digest(token, secret_key=None):
     """Return the stored digest of a token: HMAC-SHA256, hex, keyed from a secret key."""
     return salted_hmac(DIGEST_SALT, token, secret=secret_key, algorithm="sha256").hexdigest()
 
 
+@sensitive_variables("token", "keys")
 def candidate_digests(token):
     """Digests to look a presented token up by: the current key first, then fallbacks."""
     keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     return [digest(token, secret_key=key) for key in keys]
 
 
+@sensitive_variables("token")
 def hint(token):
     """The short, non-secret part shown to identify a token (prefix and 4 characters)."""
     return token[:HINT_LENGTH]

@@ -17,7 +17,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
 
@@ -161,6 +163,8 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         )
         return context
 
+    # The token exists in this method: keep it out of error reports.
+    @method_decorator(sensitive_variables("token"))
     def post(self, request, *args, **kwargs):
         submission = request.POST.get("submission", "")
         created = request.session.get(CREATED_KEY) or {}

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 
 from api_clients.conf import get_setting
 from api_clients.dates import format_date
@@ -83,6 +85,7 @@ class Command(BaseCommand):
         except ApiClient.DoesNotExist:
             raise CommandError(f"No API client has the id {client_id}.") from None
 
+    @method_decorator(sensitive_variables("token"))
     def handle_create(self, *, owner, name, expires, json: bool, **options):
         owner_user = self._user(owner, "--owner")
         try:
