@@ -33,3 +33,13 @@ def test_a_post_without_csrf_token_is_an_admin_403_page(api_user, make_client):
     assert "You do not have permission to do that." in body
     own.refresh_from_db()
     assert own.revoked_at is None
+
+
+@pytest.mark.parametrize("suffix", ["history/", "history/results/"])
+def test_a_history_filter_with_a_huge_user_id_is_no_error(client, api_user, make_client, suffix):
+    own, _ = make_client(api_user)
+    client.force_login(api_user)
+
+    response = client.get(f"/admin/api-clients/{own.pk}/{suffix}", {"user": "9" * 30})
+
+    assert response.status_code == 200

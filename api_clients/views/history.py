@@ -11,6 +11,8 @@ from ..models import ApiClient
 from ..policies import user_can
 from .base import ApiClientObjectMixin, client_url, index_breadcrumb
 
+MAX_ID = 2**63 - 1
+
 
 def visible_client_or_404(request, pk):
     try:
@@ -32,6 +34,17 @@ class HistoryView(history.HistoryView):
 
     def get_edit_url(self, instance):
         return client_url("inspect", instance)
+
+    def get_filterset_kwargs(self):
+        # Wagtail's user filter hands ids straight to the database, and SQLite
+        # cannot hold an integer past 64 bits: such an id can match no one anyway.
+        kwargs = super().get_filterset_kwargs()
+        data = kwargs["data"].copy()
+        data.setlist(
+            "user", [v for v in data.getlist("user") if not v.isdigit() or int(v) <= MAX_ID]
+        )
+        kwargs["data"] = data
+        return kwargs
 
     @cached_property
     def header_buttons(self):
