@@ -27,8 +27,7 @@ from ninja.security.http import HttpAuthBase
 from ninja.throttling import BaseThrottle
 
 from . import tokens
-from .checks import RATE_PATTERN
-from .conf import get_setting
+from .conf import get_setting, parse_rate
 from .models import ApiClient, RefusalReason
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
@@ -50,23 +49,7 @@ class Throttled(HttpError):
         super().__init__(429, str(THROTTLED_DETAIL))
 
 
-_PERIOD_SECONDS = {
-    "s": 1,
-    "sec": 1,
-    "m": 60,
-    "min": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
 _clock = time.time  # what the rate limit tells the time by
-
-
-def _parse_rate(rate):
-    """``"600/min"`` as (600, 60): requests allowed, and in how many seconds."""
-    multiplier, unit = RATE_PATTERN.fullmatch(rate).groups()
-    return int(rate.partition("/")[0]), int(multiplier or 1) * _PERIOD_SECONDS[unit]
 
 
 def _count_in_window(key, period):
@@ -85,7 +68,7 @@ def _count_in_window(key, period):
 
 def _check_rate(request, rate, scope, ident):
     """Count the request in its fixed window; over the limit, raise Throttled."""
-    allowed, period = _parse_rate(rate)
+    allowed, period = parse_rate(rate)
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"

@@ -1,14 +1,25 @@
 """System checks: a misconfiguration fails ``manage.py check``, not the first request."""
 
-import re
-
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
-from .conf import DEFAULTS
+from .conf import (
+    DEFAULTS,
+    MAX_HORIZON_MONTHS,
+    MAX_RECENT_USAGE_DAYS,
+    MAX_RETENTION_DAYS,
+    RATE_PATTERN,
+    parse_rate,
+)
 
-RATE_PATTERN = re.compile(r"^[1-9]\d*/([1-9]\d*)?(s|sec|m|min|h|hour|d|day)$")
 MIDDLEWARE_PATH = "api_clients.middleware.ApiClientUsageMiddleware"
+ADMIN_MIDDLEWARE_PATH = "api_clients.middleware.ApiOnlyUserAdminMiddleware"
+NUMBER_BOUNDS = {
+    "EXPIRY_HORIZON_MONTHS": MAX_HORIZON_MONTHS,
+    "USAGE_RETENTION_DAYS": MAX_RETENTION_DAYS,
+    "RECENT_USAGE_DAYS": MAX_RECENT_USAGE_DAYS,
+}
+MAX_RATE_PERIOD_SECONDS = 366 * 86_400
 
 
 @register()
@@ -31,22 +42,28 @@ def check_api_clients_settings(app_configs, **kwargs):
                 id="api_clients.E002",
             )
         )
-    for key in ("EXPIRY_HORIZON_MONTHS", "USAGE_RETENTION_DAYS", "RECENT_USAGE_DAYS"):
+    for key, largest in NUMBER_BOUNDS.items():
         value = configured.get(key, DEFAULTS[key])
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
             errors.append(
                 Error(
-                    f"API_CLIENTS[{key!r}] must be a whole number of 1 or more, not {value!r}.",
+                    f"API_CLIENTS[{key!r}] must be a whole number from 1 to {largest}, "
+                    f"not {value!r}.",
                     id="api_clients.E003",
                 )
             )
     for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT"):
         value = configured.get(key, DEFAULTS[key])
-        if not isinstance(value, str) or not RATE_PATTERN.fullmatch(value):
+        if (
+            not isinstance(value, str)
+            or not RATE_PATTERN.fullmatch(value)
+            or parse_rate(value)[1] > MAX_RATE_PERIOD_SECONDS
+        ):
             errors.append(
                 Error(
                     f"API_CLIENTS[{key!r}] must be a rate such as '600/min', not {value!r}.",
-                    hint="A number of requests, a slash, then s, min, h or day.",
+                    hint="A number of requests, a slash, then s, min, h or day "
+                    "(a period of a year at most).",
                     id="api_clients.E004",
                 )
             )
@@ -56,6 +73,15 @@ def check_api_clients_settings(app_configs, **kwargs):
                 f"{MIDDLEWARE_PATH} is not in MIDDLEWARE.",
                 hint="ApiClientAuth needs it to record usage and to answer with the right headers.",
                 id="api_clients.E005",
+            )
+        )
+    if ADMIN_MIDDLEWARE_PATH not in settings.MIDDLEWARE:
+        errors.append(
+            Warning(
+                f"{ADMIN_MIDDLEWARE_PATH} is not in MIDDLEWARE.",
+                hint="Without it API-only users can open every admin area their "
+                "permissions allow, not only their API clients.",
+                id="api_clients.W001",
             )
         )
     return errors

@@ -11,7 +11,14 @@ RECENT_USAGE_DAYS         30         days of usage shown on a client's page
 ========================= ========== ==================================================
 """
 
+import re
+
 from django.conf import settings
+
+# Upper bounds, past which dates and periods stop making sense (or overflow).
+MAX_HORIZON_MONTHS = 120
+MAX_RECENT_USAGE_DAYS = 366
+MAX_RETENTION_DAYS = 36_500
 
 DEFAULTS = {
     "EXPIRY_HORIZON_MONTHS": 12,
@@ -28,3 +35,17 @@ def get_setting(name):
         raise KeyError(f"Unknown API_CLIENTS setting: {name}")
     configured = getattr(settings, "API_CLIENTS", None) or {}
     return configured.get(name, DEFAULTS[name])
+
+
+RATE_PATTERN = re.compile(r"^[1-9]\d*/([1-9]\d*)?(s|sec|m|min|h|hour|d|day)$")
+_PERIOD_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400}
+_PERIOD_SECONDS["day"] = _PERIOD_SECONDS["d"]
+
+
+def parse_rate(rate):
+    """``"600/min"`` as (600, 60): requests allowed, and in how many seconds.
+
+    ``"100/5min"`` is 100 in 300 seconds. The system check has vetted the format.
+    """
+    multiplier, unit = RATE_PATTERN.fullmatch(rate).groups()
+    return int(rate.partition("/")[0]), int(multiplier or 1) * _PERIOD_SECONDS[unit]

@@ -144,3 +144,35 @@ def test_manage_py_check_fails_with_the_id(settings, api_clients, remove_middlew
 def test_an_unknown_setting_name_is_a_programming_error():
     with pytest.raises(KeyError):
         get_setting("NOT_A_SETTING")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error"),
+    [
+        ("EXPIRY_HORIZON_MONTHS", 100_000, "api_clients.E003"),
+        ("RECENT_USAGE_DAYS", 10**7, "api_clients.E003"),
+        ("USAGE_RETENTION_DAYS", 10**9, "api_clients.E003"),
+        ("CLIENT_RATE_LIMIT", "1/99999999999999999999day", "api_clients.E004"),
+        ("ADDRESS_RATE_LIMIT", "5/367day", "api_clients.E004"),
+    ],
+)
+def test_values_too_large_to_work_are_errors(settings, key, value, error):
+    settings.API_CLIENTS = {key: value}
+    assert ids(check_api_clients_settings(None)) == [error]
+
+
+def test_the_largest_sensible_values_pass(settings):
+    settings.API_CLIENTS = {
+        "EXPIRY_HORIZON_MONTHS": 120,
+        "RECENT_USAGE_DAYS": 366,
+        "USAGE_RETENTION_DAYS": 36_500,
+        "CLIENT_RATE_LIMIT": "1000000/366day",
+    }
+    assert check_api_clients_settings(None) == []
+
+
+def test_without_the_admin_middleware_a_warning(settings):
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "api_clients.middleware.ApiOnlyUserAdminMiddleware"
+    ]
+    assert ids(check_api_clients_settings(None)) == ["api_clients.W001"]

@@ -368,3 +368,31 @@ class TestDemoData:
         call_command("load_demo_data", stdout=out)
         for username in ("admin", "manager", "apiuser1", "apiuser2"):
             assert username in out.getvalue()
+
+
+class TestPruneKeepsLastUsed:
+    def test_a_client_keeps_its_newest_record_however_old(
+        self, client, manager, api_user, make_client
+    ):
+        api_client, _ = make_client(api_user)
+        long_ago = timezone.now() - datetime.timedelta(days=200)
+        for days in (0, 5, 1):
+            ApiClientUsage.objects.create(
+                client=api_client,
+                requested_at=long_ago - datetime.timedelta(days=days),
+                method="GET",
+                path="/api/v1/info",
+                status_code=200,
+                duration_ms=3,
+            )
+
+        assert run("prune") == "Deleted 2 usage records older than 90 days.\n"
+
+        assert list(ApiClientUsage.objects.values_list("requested_at", flat=True)) == [long_ago]
+        client.force_login(manager)
+        page = client.get(f"/admin/api-clients/{api_client.pk}/").content.decode()
+        assert "Never" not in page
+
+    def test_days_past_a_century_are_refused(self, db):
+        with pytest.raises(CommandError, match="--days must be 36500 or fewer"):
+            run("prune", "--days", "1000000000")

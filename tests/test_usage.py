@@ -11,7 +11,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from api_clients import tokens
-from api_clients.auth import Throttled, _check_rate, _parse_rate
+from api_clients.auth import Throttled, _check_rate
+from api_clients.conf import parse_rate
 from api_clients.models import ApiClient, ApiClientUsage
 from api_clients.services import delete_api_client, revoke_api_client
 
@@ -256,7 +257,7 @@ class TestCounting:
         ],
     )
     def test_rates_read_as_requests_per_seconds(self, rate, parsed):
-        assert _parse_rate(rate) == parsed
+        assert parse_rate(rate) == parsed
 
     def test_requests_counted_at_the_same_time_are_never_lost(self):
         # Servers sharing the cache count at once; every request must count.

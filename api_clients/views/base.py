@@ -20,6 +20,14 @@ def client_url(name, client):
     return reverse(f"api_clients:{name}", args=(client.pk,))
 
 
+def visible_client_or_404(user, pk):
+    """The live client with this id if the user may see it; 404 whether or not it exists."""
+    client = ApiClient.objects.alive().select_related("owner").filter(pk=pk).first()
+    if client is None or not user_can(user, "view", client):
+        raise Http404
+    return client
+
+
 def index_breadcrumb():
     return {"url": reverse(INDEX_URL_NAME), "label": _("API clients")}
 
@@ -52,8 +60,8 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     """A page about one client, asking the policy about that client itself.
 
         Anyone who may not see the client gets 404, whether it exists or not, so
-        that its existence does not leak. ``object_action`` is what the page needs
-        beyond seeing it ("change" or "delete"); without it the page is refused as
+    that its existence does not leak. ``object_action`` is what the page needs
+    beyond seeing it ("change" or "delete"); without it the page is refused as
     Wagtail refuses any other page.
     """
 
@@ -66,14 +74,7 @@ class ApiClientObjectMixin(ApiClientPageMixin):
         self.object = self.get_object()
 
     def get_object(self):
-        try:
-            pk = int(self.kwargs["pk"])
-        except (KeyError, TypeError, ValueError):
-            raise Http404 from None
-        client = ApiClient.objects.alive().select_related("owner").filter(pk=pk).first()
-        if client is None or not user_can(self.request.user, "view", client):
-            raise Http404
-        return client
+        return visible_client_or_404(self.request.user, self.kwargs["pk"])
 
     def dispatch(self, request, *args, **kwargs):
         if self.object_action and not user_can(request.user, self.object_action, self.object):

@@ -1,28 +1,14 @@
 """A client's audit history and its full list of API requests."""
 
-from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import history
 from wagtail.admin.views.generic.base import BaseListingView
 
-from ..models import ApiClient
-from ..policies import user_can
-from .base import ApiClientObjectMixin, client_url, index_breadcrumb
+from .base import ApiClientObjectMixin, client_url, index_breadcrumb, visible_client_or_404
 
 MAX_ID = 2**63 - 1
-
-
-def visible_client_or_404(request, pk):
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    client = ApiClient.objects.alive().select_related("owner").filter(pk=pk).first()
-    if client is None or not user_can(request.user, "view", client):
-        raise Http404
-    return client
 
 
 class HistoryView(history.HistoryView):
@@ -30,7 +16,7 @@ class HistoryView(history.HistoryView):
     header_icon = "history"
 
     def get_object(self):
-        return visible_client_or_404(self.request, self.kwargs.get("pk"))
+        return visible_client_or_404(self.request.user, self.kwargs["pk"])
 
     def get_edit_url(self, instance):
         return client_url("inspect", instance)

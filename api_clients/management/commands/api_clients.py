@@ -7,11 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from api_clients.conf import get_setting
+from api_clients.conf import MAX_RETENTION_DAYS, get_setting
 from api_clients.dates import format_date
 from api_clients.models import ApiClient, ApiClientUsage, Status
 from api_clients.services import (
@@ -153,9 +154,21 @@ class Command(BaseCommand):
         days = get_setting("USAGE_RETENTION_DAYS") if days is None else days
         if days < 1:
             raise CommandError("--days must be 1 or more.")
+        if days > MAX_RETENTION_DAYS:
+            raise CommandError(f"--days must be {MAX_RETENTION_DAYS} or fewer.")
         cutoff = timezone.now() - datetime.timedelta(days=days)
+        # Each client keeps its newest record, so "Last used" can still be told.
+        newest = (
+            ApiClientUsage.objects.filter(client=OuterRef("client"))
+            .order_by("-requested_at", "-pk")
+            .values("pk")[:1]
+        )
         with transaction.atomic():
-            deleted, _ = ApiClientUsage.objects.filter(requested_at__lt=cutoff).delete()
+            deleted, _ = (
+                ApiClientUsage.objects.filter(requested_at__lt=cutoff)
+                .exclude(pk=Subquery(newest))
+                .delete()
+            )
         self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
 
 
