@@ -239,8 +239,8 @@ class GovukDateWidget(forms.MultiWidget):
     def value_from_datadict(self, data, files, name):
         names = [name + suffix for suffix in self.widgets_names]
         if name in data and not any(box in data for box in names):
-            # One ISO 8601 value under the field's own name: the hidden input that
-            # carries an answer from one step to the next.
+            # One ISO 8601 value under the field's own name: an answer kept from
+            # an earlier step, bound again by ``from_answers`` to be re-checked.
             return data.get(name)
         return tuple(data.get(box) for box in names)
 
@@ -386,11 +386,11 @@ def _json_safe(value):
 class AnswersFormMixin:
     """Answers carried between the steps of a flow as plain, JSON-safe values.
 
-    ``form.answers`` is the cleaned data as strings (dates in ISO 8601), ready for
-    hidden inputs named after the fields. ``Form.from_answers(answers, ...)``
-    binds a form to such answers (for instance ``request.POST`` on the
-    check-your-answers step) so that they are validated again, by the same rules.
-    To show a step again with its answers, pass them as ``initial``.
+    ``form.answers`` is the cleaned data as strings (dates in ISO 8601), ready to
+    keep in the session between steps. ``Form.from_answers(answers, ...)`` binds a
+    form to such answers on the check-your-answers step, so that they are
+    validated again, by the same rules. To show a step again with its answers,
+    pass them as ``initial``.
     """
 
     answer_fields = ()

@@ -209,6 +209,12 @@ class TestCheckYourAnswers:
         assert response.status_code == 200
         assert page_title(response) == "Error: Add API client"
         assert field_error(response, "id_name") == "You already have an API client with this name"
+        # The answers come back in the form, the date in its three boxes.
+        page = soup(response)
+        assert page.select_one("#id_name")["value"] == "Taken meanwhile"
+        expiry = in_days(30)
+        for box, value in (("day", expiry.day), ("month", expiry.month), ("year", expiry.year)):
+            assert page.select_one(f"#id_expiry_date_{box}")["value"] == str(value)
         assert ApiClient.objects.count() == 1
 
 

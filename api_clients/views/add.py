@@ -37,17 +37,6 @@ SUBMISSION_MEMORY_SECONDS = 60 * 60
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
 
 
-def form_data(draft):
-    """The POST data of the add form that gives back a draft's answers."""
-    expiry_date = datetime.date.fromisoformat(draft["expiry_date"])
-    return {
-        "name": draft["name"],
-        "expiry_date_day": str(expiry_date.day),
-        "expiry_date_month": str(expiry_date.month),
-        "expiry_date_year": str(expiry_date.year),
-    }
-
-
 def submission_cache_key(user, submission):
     return f"api_clients:add:created:{user.pk}:{submission}"
 
@@ -95,7 +84,7 @@ class AddView(FormPageMixin, ApiClientPageMixin, FormView):
         kwargs["owner"] = self.request.user
         draft = get_draft(self.request)
         if self.request.method == "GET" and draft:
-            # "Change" from the check page: the answers come back as typed.
+            # "Change" from the check page: the answers come back (as cleaned).
             kwargs["initial"] = {
                 "name": draft["name"],
                 "expiry_date": datetime.date.fromisoformat(draft["expiry_date"]),
@@ -103,11 +92,7 @@ class AddView(FormPageMixin, ApiClientPageMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        self.request.session[DRAFT_KEY] = {
-            "name": form.cleaned_data["name"],
-            "expiry_date": form.cleaned_data["expiry_date"].isoformat(),
-            "submission": uuid.uuid4().hex,
-        }
+        self.request.session[DRAFT_KEY] = {**form.answers, "submission": uuid.uuid4().hex}
         return redirect("api_clients:add_check")
 
     def get_context_data(self, **kwargs):
@@ -184,7 +169,8 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             messages.warning(request, _("Check your answers again before you continue."))
             return redirect("api_clients:add_check")
 
-        form = ApiClientForm(data=form_data(draft), owner=request.user)
+        # Checked again by the same rules: a day may have passed, a name been taken.
+        form = ApiClientForm.from_answers(draft, owner=request.user)
         if not form.is_valid():
             # Still valid when checked, no longer now (a day passed, a name was taken).
             return self._invalid(form)

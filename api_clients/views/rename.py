@@ -77,7 +77,7 @@ class RenameCheckView(RenameMixin, TemplateView):
         name = self.get_draft()
         if name is None:
             return redirect(client_url("rename", self.object))
-        form = RenameApiClientForm(data={"name": name}, client=self.object)
+        form = RenameApiClientForm.from_answers({"name": name}, client=self.object)
         if not form.is_valid():
             view = RenameView()
             view.setup(request, pk=self.object.pk)
