@@ -3,7 +3,7 @@
 import calendar
 import datetime
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from .conf import get_setting
 
@@ -28,5 +28,5 @@ def expiry_bounds(on=None):
 
 
 def format_date(date):
-    """A date as users read it: "26 November 2027"."""
-    return f"{date.day} {date.strftime('%B')} {date.year}"
+    """A date as users read it: "26 November 2027" (month names from Django, not the OS locale)."""
+    return dateformat.format(date, "j F Y")

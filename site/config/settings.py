@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "taggit",
     "guardian",
     "ninja",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
