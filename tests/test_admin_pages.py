@@ -673,3 +673,17 @@ class TestPageChrome:
         assert page_title(response) == "Add API client"
         assert heading(response) == "Add API client"
         assert re.search(r"Add API client", text_of(soup(response).select_one("nav ol")))
+
+
+def test_a_client_of_a_deactivated_owner_says_its_token_does_not_work(
+    client, manager, api_user, make_client
+):
+    api_client, _ = make_client(api_user)
+    note = "The user who created this API client has been deactivated, so its token does not work."
+    client.force_login(manager)
+    assert note not in client.get(url("inspect", api_client)).content.decode()
+
+    api_user.is_active = False
+    api_user.save()
+
+    assert note in client.get(url("inspect", api_client)).content.decode()

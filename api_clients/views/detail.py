@@ -33,6 +33,7 @@ class DetailView(ApiClientObjectMixin, TemplateView):
             usage_url=client_url("usage", client),
             chart_width=len(usage.days) * 10,
             status_label=client.status.label,
+            owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
         )
         return context
