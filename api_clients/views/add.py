@@ -27,7 +27,7 @@ from ..dates import format_date
 from ..forms import ApiClientForm
 from ..models import ApiClient
 from ..services import create_api_client
-from .base import ApiClientPageMixin, client_url
+from .base import ApiClientPageMixin, FormPageMixin, client_url
 
 DRAFT_KEY = "api_clients:add"
 CREATED_KEY = "api_clients:created"
@@ -50,21 +50,6 @@ def get_draft(request):
     except (TypeError, ValueError):
         return None
     return draft
-
-
-class FormPageMixin:
-    """Prefix the page title with "Error: " when the form has errors."""
-
-    def get_page_title(self):
-        title = super().get_page_title()
-        form = getattr(self, "_form", None)
-        return (
-            _("Error: %(title)s") % {"title": title} if form is not None and form.errors else title
-        )
-
-    def get_context_data(self, **kwargs):
-        self._form = kwargs.get("form")
-        return super().get_context_data(**kwargs)
 
 
 class AddView(FormPageMixin, ApiClientPageMixin, FormView):
@@ -121,8 +106,10 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             {"url": "", "label": self.get_page_title()},
         ]
 
-    def get_context_data(self, draft, **kwargs):
+    def get_context_data(self, draft=None, **kwargs):
         context = super().get_context_data(**kwargs)
+        if draft is None:
+            return context
         change_url = reverse("api_clients:add") + "?change=1"
         context.update(
             caption=_("Add API client"),
@@ -201,7 +188,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             request,
             "api_clients/created.html",
             {
-                **ApiClientPageMixin.get_context_data(self),
+                **self.get_context_data(),
                 "client": client,
                 "token": token,
                 "index_url": reverse("api_clients:index"),

@@ -102,3 +102,18 @@ class ApiClientObjectMixin(ApiClientPageMixin):
         context["object"] = context["client"] = self.object
         context["detail_url"] = client_url("inspect", self.object)
         return context
+
+
+class FormPageMixin:
+    """Prefix the page title with "Error: " when the form has errors."""
+
+    def get_page_title(self):
+        title = super().get_page_title()
+        form = getattr(self, "_form", None)
+        return (
+            _("Error: %(title)s") % {"title": title} if form is not None and form.errors else title
+        )
+
+    def get_context_data(self, **kwargs):
+        self._form = kwargs.get("form")
+        return super().get_context_data(**kwargs)

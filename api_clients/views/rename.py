@@ -8,8 +8,7 @@ from wagtail.admin import messages
 from ..dates import format_date
 from ..forms import RenameApiClientForm
 from ..services import ApiClientError, rename_api_client
-from .add import FormPageMixin
-from .base import ApiClientObjectMixin, client_url
+from .base import ApiClientObjectMixin, FormPageMixin, client_url
 
 NOT_ACTIVE = _("Only active API clients can be changed.")
 
