@@ -67,9 +67,15 @@ def _save_unique(client, **save_kwargs):
         with transaction.atomic():
             client.save(**save_kwargs)
     except IntegrityError as error:
-        if "token_digest" in str(error):
-            raise
-        raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}) from error
+        # Which constraint failed is asked of the data, not of the driver's wording.
+        clash = (
+            ApiClient.objects.alive()
+            .filter(owner_id=client.owner_id, name__iexact=client.name)
+            .exclude(pk=client.pk)
+        )
+        if client.owner_id is not None and clash.exists():
+            raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}) from error
+        raise
 
 
 @sensitive_variables("plaintext")

@@ -480,3 +480,15 @@ class TestDates:
     def test_dates_read_like_26_november_2027(self):
         assert format_date(datetime.date(2027, 11, 26)) == "26 November 2027"
         assert format_date(datetime.date(2027, 3, 1)) == "1 March 2027"
+
+
+def test_a_lost_race_on_the_name_gets_the_usual_message(api_user, make_client):
+    make_client(api_user, name="Racing")
+    # The check passed for both requests before either saved: only the constraint sees it.
+    with (
+        mock.patch("api_clients.services.validate_name", side_effect=lambda name, **_: name),
+        pytest.raises(ValidationError) as caught,
+    ):
+        make_client(api_user, name="RACING")
+    assert caught.value.message_dict == {"name": ["You already have an API client with this name"]}
+    assert ApiClient.objects.filter(owner=api_user).count() == 1
