@@ -30,14 +30,11 @@ only used to connect. Without ``DATABASE_URL`` it uses
 import argparse
 import os
 import statistics
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+from common import postgres_database, set_up_django
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 PAGE_SIZE = 15
@@ -45,38 +42,12 @@ PAGE_SIZE = 15
 
 @contextmanager
 def own_database(keep=False):
-    """Point the settings at a PostgreSQL database made for this run; drop it afterwards."""
-    import psycopg
-
-    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
-    if parts.scheme not in ("postgres", "postgresql"):
+    """A PostgreSQL database made for this run, dropped afterwards unless kept."""
+    url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    if urlsplit(url).scheme not in ("postgres", "postgresql"):
         raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
-    name = f"register_admin_bench_{os.getpid()}"
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
+    with postgres_database(url, "register_admin_bench", keep=keep) as name:
         yield name
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if keep:
-            print(f'\nKept the database {name}: drop it with DROP DATABASE "{name}"')
-        else:
-            with psycopg.connect(server, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def set_up_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.DEBUG = False
 
 
 def make_users(owner_count):

@@ -32,56 +32,33 @@ import time
 import types
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+from common import postgres_database, set_up_django
 
 PROVIDER_COUNT = 50
 
 
 @contextmanager
 def own_database():
-    """Point the settings at a database made for this run, and remove it afterwards."""
+    """A database made for this run: a temporary SQLite file, or PostgreSQL if DATABASE_URL."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         with tempfile.TemporaryDirectory(prefix="api-auth-bench-") as directory:
             os.environ["SQLITE_PATH"] = str(Path(directory) / "bench.sqlite3")
             yield "SQLite (temporary file)"
         return
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"register_bench_{os.getpid()}"
-    server = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    try:
+    with postgres_database(url, "register_bench") as name:
         yield f"PostgreSQL (database {name}, dropped afterwards)"
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def set_up_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
+def set_up_benchmark_django():
+    settings = set_up_django()
     # High enough that no request of the run is throttled; the counting still happens.
     settings.API_CLIENTS = {
         **settings.API_CLIENTS,
         "CLIENT_RATE_LIMIT": "1000000/s",
         "ADDRESS_RATE_LIMIT": "1000000/s",
     }
-    settings.DEBUG = False
 
 
 def build_urls():
@@ -182,7 +159,7 @@ def main():
     args = parser.parse_args()
 
     with own_database() as database:
-        set_up_django()
+        set_up_benchmark_django()
         from django.conf import settings
         from django.test.utils import override_settings
 
