@@ -353,7 +353,7 @@ class TestDemoData:
 
         assert self.counts() == first
         assert first["users"] == 4
-        assert first["providers"] >= 40
+        assert first["providers"] == 50
         assert first["clients"] == 7
 
     def test_there_are_clients_in_every_status(self):

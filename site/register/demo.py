@@ -79,7 +79,7 @@ CLIENTS = [
 
 def _providers(count=50):
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
-    names = set()
+    names, codes, ukprns = set(), set(), set()
     rows = []
     while len(rows) < count:
         place = rng.choice(PLACES)
@@ -90,10 +90,15 @@ def _providers(count=50):
             ProviderType.OTHER: OTHER_FORMS,
         }[kind]
         name = rng.choice(forms).format(place)
-        if name in names:
-            continue
+        code = "".join(
+            (rng.choice("123456789"), chr(65 + len(rows) % 26), rng.choice("BCDFGHJKLMNPRSTVWXZ"))
+        )
+        ukprn = f"1{rng.randrange(10**6, 10**7):07d}"
+        if name in names or code in codes or ukprn in ukprns:
+            continue  # codes and UKPRNs are unique in the register
         names.add(name)
-        index = len(rows)
+        codes.add(code)
+        ukprns.add(ukprn)
         rows.append(
             {
                 "operating_name": name,
@@ -101,14 +106,8 @@ def _providers(count=50):
                 if kind is not ProviderType.HIGHER_EDUCATION_INSTITUTION
                 else name,
                 "provider_type": kind,
-                "code": "".join(
-                    (
-                        rng.choice("123456789"),
-                        chr(65 + index % 26),
-                        rng.choice("BCDFGHJKLMNPRSTVWXZ"),
-                    )
-                ),
-                "ukprn": f"1{rng.randrange(10**6, 10**7):07d}",
+                "code": code,
+                "ukprn": ukprn,
                 "urn": f"{rng.randrange(100000, 150000)}" if kind is ProviderType.SCHOOL else "",
                 "accreditation_status": rng.choice(list(AccreditationStatus)),
             }
@@ -140,15 +139,7 @@ def load_demo_data(stdout=None):
         users[username] = user
 
     if not TrainingProvider.objects.exists():
-        seen_codes = set()
-        for row in _providers():
-            if (
-                row["code"] in seen_codes
-                or TrainingProvider.objects.filter(ukprn=row["ukprn"]).exists()
-            ):
-                continue
-            seen_codes.add(row["code"])
-            TrainingProvider.objects.create(**row)
+        TrainingProvider.objects.bulk_create(TrainingProvider(**row) for row in _providers())
 
     for owner, name, status in CLIENTS:
         if ApiClient.objects.filter(owner=users[owner], name=name).exists():
