@@ -48,9 +48,6 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
             return False
         return self.instances_user_has_permission_for(user, action).exists()
 
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
     def user_has_permission_for_instance(self, user, action, instance):
         if instance.deleted_at is not None:
             return False
@@ -63,11 +60,6 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
             checker = user._api_clients_checker = ObjectPermissionChecker(user)
         return checker.has_perm(get_permission_codename(action, ApiClient._meta), instance)
 
-    def user_has_any_permission_for_instance(self, user, actions, instance):
-        return any(
-            self.user_has_permission_for_instance(user, action, instance) for action in actions
-        )
-
     def instances_user_has_any_permission_for(self, user, actions):
         """Live clients the user may do any of these actions to."""
         clients = ApiClient.objects.alive()
@@ -79,9 +71,6 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         if not actions:
             return clients.none()
         return clients.filter(pk__in=_clients_with_object_permission(user, actions))
-
-    def instances_user_has_permission_for(self, user, action):
-        return self.instances_user_has_any_permission_for(user, [action])
 
 
 def _clients_with_object_permission(user, actions):
