@@ -159,7 +159,6 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         # Checked again by the same rules: a day may have passed, a name been taken.
         form = ApiClientForm.from_answers(draft, owner=request.user)
         if not form.is_valid():
-            # Still valid when checked, no longer now (a day passed, a name was taken).
             return self._invalid(form)
         try:
             client, token = create_api_client(
@@ -191,7 +190,6 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
                 **self.get_context_data(),
                 "client": client,
                 "token": token,
-                "index_url": reverse("api_clients:index"),
                 "detail_url": client_url("inspect", client),
             },
         )
@@ -204,7 +202,6 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
     def _invalid(self, form):
         view = AddView()
         view.setup(self.request)
-        view.object = None
         return view.form_invalid(form)
 
     def _just_created_twin(self, name):
