@@ -11,6 +11,8 @@ from .conf import get_setting
 from .dates import format_date, today
 from .models import ApiClientUsage
 
+BAR_STEP = 10  # SVG units a day takes in the usage chart
+
 
 @dataclass(frozen=True)
 class Day:
@@ -40,7 +42,12 @@ class UsageSummary:
     def busiest(self):
         return max(self.days, key=lambda day: (day.requests, day.date), default=None)
 
-    def bars(self, height=60, step=10, width=8):
+    @property
+    def chart_width(self):
+        """The SVG chart's width: one step a day."""
+        return len(self.days) * BAR_STEP
+
+    def bars(self, height=60, step=BAR_STEP, width=8):
         """Bar geometry for an SVG chart: one bar a day, refused requests overlaid."""
         peak = max((day.requests for day in self.days), default=0) or 1
         bars = []

@@ -31,7 +31,6 @@ class DetailView(ApiClientObjectMixin, TemplateView):
             delete_url=client_url("delete", client),
             history_url=client_url("history", client),
             usage_url=client_url("usage", client),
-            chart_width=len(usage.days) * 10,
             status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
