@@ -28,6 +28,7 @@ from ninja.throttling import BaseThrottle
 
 from . import tokens
 from .conf import get_setting, parse_rate
+from .lifecycle import token_refusal
 from .models import ApiClient, RefusalReason
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
@@ -76,18 +77,6 @@ def _check_rate(request, rate, scope, ident):
         return
     setattr(request, RETRY_AFTER_ATTRIBUTE, (window + 1) * period - now)
     raise Throttled()
-
-
-def _refusal_reason(client):
-    if client.is_deleted:
-        return RefusalReason.DELETED
-    if client.is_revoked:
-        return RefusalReason.REVOKED
-    if client.is_expired:
-        return RefusalReason.EXPIRED
-    if not client.owner_is_active:
-        return RefusalReason.OWNER_INACTIVE
-    return None
 
 
 @functools.lru_cache(maxsize=32)
@@ -152,7 +141,7 @@ class ApiClientAuth(HttpAuthBase):
         setattr(request, CHALLENGE_ATTRIBUTE, True)
         token = self._token_from_header(request)
         client = find_client(token) if token else None
-        reason = _refusal_reason(client) if client else None
+        reason = token_refusal(client, owner_is_active=client.owner_is_active) if client else None
         if client is not None:
             # Recorded whether accepted or refused: staff see who still calls
             # with a dead token.

@@ -14,15 +14,12 @@ from wagtail.log_actions import log
 
 from . import tokens
 from .dates import expiry_bounds, format_date
+from .lifecycle import ApiClientError, Change, check
 from .models import NAME_MAX_LENGTH, ApiClient
 
 OWNER_PERMISSIONS = ("view_apiclient", "change_apiclient", "delete_apiclient")
 
 DUPLICATE_NAME_MESSAGE = "You already have an API client with this name"
-
-
-class ApiClientError(Exception):
-    """A change that the client's state does not allow, with a message for people."""
 
 
 def normalise_name(name):
@@ -114,10 +111,7 @@ def rename_api_client(client, *, name, user):
     """Rename an active client; the audit entry keeps the old and the new name."""
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has been deleted.")
-        if not locked.is_active:
-            raise ApiClientError("Only active API clients can be renamed.")
+        check(locked, Change.RENAME)
         new_name = validate_name(name, owner=locked.owner, exclude=locked)
         old_name = locked.name
         if new_name == old_name:
@@ -135,13 +129,10 @@ def rename_api_client(client, *, name, user):
 
 
 def revoke_api_client(client, *, user):
-    """Revoke a client: its token stops working at once. Cannot be undone."""
+    """Revoke an active client: its token stops working at once. Cannot be undone."""
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has been deleted.")
-        if locked.is_revoked:
-            raise ApiClientError("This API client has already been revoked.")
+        check(locked, Change.REVOKE)
         locked.revoked_at = timezone.now()
         locked.revoked_by = user if user and user.pk else None
         locked.save(update_fields=["revoked_at", "revoked_by"])
@@ -154,8 +145,7 @@ def delete_api_client(client, *, user):
     """Soft-delete a client: hidden everywhere, token refused, history kept."""
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has already been deleted.")
+        check(locked, Change.DELETE)
         locked.deleted_at = timezone.now()
         locked.deleted_by = user if user and user.pk else None
         locked.save(update_fields=["deleted_at", "deleted_by"])

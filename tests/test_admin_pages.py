@@ -584,7 +584,7 @@ class TestRevoke:
         response = getattr(client, method)(url("revoke", api_client), follow=True)
 
         assert response.redirect_chain == [(url("inspect", api_client), 302)]
-        assert messages(response) == [("error", "Only active API clients can be revoked.")]
+        assert messages(response) == [("error", "Only active API clients can be changed.")]
         assert ApiClient.objects.filter(pk=api_client.pk).values().get() == before
 
 

@@ -200,7 +200,7 @@ class TestRevokeAndDelete:
     def test_revoking_twice(self, api_user, make_client):
         api_client, _ = make_client(api_user)
         run("revoke", str(api_client.pk))
-        with pytest.raises(CommandError, match="already been revoked"):
+        with pytest.raises(CommandError, match="Only active API clients can be changed."):
             run("revoke", str(api_client.pk))
 
     def test_delete_logs_and_hides(self, api_user, manager, make_client):

@@ -10,6 +10,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from .. import lifecycle
 from ..models import ApiClient
 from ..policies import permission_policy, user_can
 
@@ -66,8 +67,7 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     """
 
     object_action = None
-    requires_active = False
-    inactive_message = None
+    lifecycle_change = None  # a ``lifecycle.Change`` the page leads to, asked before it shows
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -79,9 +79,10 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     def dispatch(self, request, *args, **kwargs):
         if self.object_action and not user_can(request.user, self.object_action, self.object):
             raise PermissionDenied
-        if self.requires_active and not self.object.is_active:
-            # Expired or revoked clients cannot change by any route.
-            messages.error(request, self.inactive_message)
+        refusal = self.lifecycle_change and lifecycle.refusal(self.object, self.lifecycle_change)
+        if refusal:
+            # The service would refuse too: say why before anything is asked.
+            messages.error(request, refusal)
             return self.redirect_to_detail()
         return super().dispatch(request, *args, **kwargs)
 

@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 
-from ..services import ApiClientError
+from ..lifecycle import ApiClientError
 from .base import ApiClientObjectMixin, client_url
 
 

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..lifecycle import Change
 from ..services import delete_api_client
 from .confirm import ConfirmActionView
 
@@ -10,6 +11,7 @@ from .confirm import ConfirmActionView
 class DeleteView(ConfirmActionView):
     any_permission_required = ["add", "delete"]
     object_action = "delete"
+    lifecycle_change = Change.DELETE
     url_name = "delete"
     action_label = _("Delete API client")
     title = _("Confirm you want to delete %(name)s")

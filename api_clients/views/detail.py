@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from ..dates import format_date
+from ..lifecycle import Change, allows
 from ..policies import user_can
 from ..usage import summarise_usage
 from .base import ApiClientObjectMixin, client_url
@@ -23,9 +24,9 @@ class DetailView(ApiClientObjectMixin, TemplateView):
         context.update(
             usage=usage,
             expiry_date=format_date(client.expiry_date),
-            can_rename=client.is_active and user_can(user, "change", client),
-            can_revoke=client.is_active and user_can(user, "change", client),
-            can_delete=user_can(user, "delete", client),
+            can_rename=allows(client, Change.RENAME) and user_can(user, "change", client),
+            can_revoke=allows(client, Change.REVOKE) and user_can(user, "change", client),
+            can_delete=allows(client, Change.DELETE) and user_can(user, "delete", client),
             rename_url=client_url("rename", client),
             revoke_url=client_url("revoke", client),
             delete_url=client_url("delete", client),

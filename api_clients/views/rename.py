@@ -7,10 +7,9 @@ from wagtail.admin import messages
 
 from ..dates import format_date
 from ..forms import RenameApiClientForm
-from ..services import ApiClientError, rename_api_client
+from ..lifecycle import ApiClientError, Change
+from ..services import rename_api_client
 from .base import ApiClientObjectMixin, FormPageMixin, client_url
-
-NOT_ACTIVE = _("Only active API clients can be changed.")
 
 
 def draft_key(client):
@@ -21,8 +20,7 @@ class RenameMixin(ApiClientObjectMixin):
     permission_required = None
     any_permission_required = ["add", "change"]
     object_action = "change"
-    requires_active = True
-    inactive_message = NOT_ACTIVE
+    lifecycle_change = Change.RENAME
 
 
 class RenameView(FormPageMixin, RenameMixin, FormView):

@@ -14,9 +14,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from api_clients.conf import MAX_RETENTION_DAYS, get_setting
 from api_clients.dates import format_date
+from api_clients.lifecycle import ApiClientError
 from api_clients.models import ApiClient, ApiClientUsage, Status
 from api_clients.services import (
-    ApiClientError,
     create_api_client,
     delete_api_client,
     revoke_api_client,
