@@ -70,10 +70,7 @@ class AddView(FormPageMixin, ApiClientPageMixin, FormView):
         draft = get_draft(self.request)
         if self.request.method == "GET" and draft:
             # "Change" from the check page: the answers come back (as cleaned).
-            kwargs["initial"] = {
-                "name": draft["name"],
-                "expiry_date": datetime.date.fromisoformat(draft["expiry_date"]),
-            }
+            kwargs["initial"] = ApiClientForm.initial_from_answers(draft)
         return kwargs
 
     def form_valid(self, form):
