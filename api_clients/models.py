@@ -65,6 +65,9 @@ class ApiClient(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The add flow's one-time key for its final step: a repeated final POST
+    # (reload, Back, a double click, two at once) finds the client it made.
+    submission_key = models.CharField(max_length=64, null=True, unique=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

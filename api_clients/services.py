@@ -75,13 +75,43 @@ def _save_unique(client, **save_kwargs):
         raise
 
 
-@sensitive_variables("plaintext")
-def create_api_client(*, owner, name, expiry_date, user=None):
+class AlreadySubmitted(Exception):  # noqa: N818 (an outcome, not a fault)
+    """The submission key has made a client already: ``client`` is the one it made."""
+
+    def __init__(self, client):
+        super().__init__(f"Submission already used for API client {client.pk}.")
+        self.client = client
+
+
+def create_api_client(*, owner, name, expiry_date, user=None, submission_key=None):
     """Create a client for ``owner`` and return ``(client, plaintext_token)``.
 
     The plaintext exists only in this return value: only its digest is stored.
-    ``user`` is who acts (the owner when not given).
+    ``user`` is who acts (the owner when not given). ``submission_key``, unique
+    among all clients, makes a repeated submission (even one racing the first)
+    raise ``AlreadySubmitted`` instead of creating a second client.
     """
+    try:
+        return _create(owner, name, expiry_date, user, submission_key)
+    except (ValidationError, IntegrityError):
+        # The same submission may have won meanwhile: its name is then taken
+        # too, but the truth is that the client exists.
+        made = find_submitted(owner, submission_key)
+        if made is not None:
+            raise AlreadySubmitted(made) from None
+        raise
+
+
+def find_submitted(owner, *submission_keys):
+    """The client of ``owner`` that one of these submission keys created, deleted or not."""
+    keys = {key for key in submission_keys if key}
+    if not keys or owner is None:
+        return None
+    return ApiClient.objects.filter(owner=owner, submission_key__in=keys).first()
+
+
+@sensitive_variables("plaintext")
+def _create(owner, name, expiry_date, user, submission_key):
     name = validate_name(name, owner=owner)
     validate_expiry_date(expiry_date)
     if owner is None or not owner.is_active:
@@ -94,6 +124,7 @@ def create_api_client(*, owner, name, expiry_date, user=None):
             owner=owner,
             token_digest=tokens.digest(plaintext),
             token_hint=tokens.hint(plaintext),
+            submission_key=submission_key or None,
         )
         _save_unique(client)
         for codename in OWNER_PERMISSIONS:

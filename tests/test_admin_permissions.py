@@ -27,6 +27,7 @@ from django.urls import reverse
 
 from api_clients.models import ApiClient
 from api_clients.services import delete_api_client
+from api_clients.views import add, rename
 
 pytestmark = pytest.mark.django_db
 
@@ -119,14 +120,16 @@ def log_in_with_answers_waiting(client, user, api_client):
     """
     if user is not None:
         client.force_login(user)
+    # Written as the flows' first steps write them (a user refused those steps
+    # could not have answered them), under the flows' own names.
     session = client.session
     submission = uuid.uuid4().hex
-    session["api_clients:add"] = {
+    session[add.DRAFT_KEY] = {
         "name": ADDED,
         "expiry_date": in_days(20).isoformat(),
         "submission": submission,
     }
-    session[f"api_clients:rename:{api_client.pk}"] = RENAMED
+    session[rename.draft_key(api_client)] = RENAMED
     session.save()
     return submission
 
