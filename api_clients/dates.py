@@ -30,3 +30,8 @@ def expiry_bounds(on=None):
 def format_date(date):
     """A date as users read it: "26 November 2027" (month names from Django, not the OS locale)."""
     return dateformat.format(date, "j F Y")
+
+
+def format_time(moment):
+    """A moment as users read it, in the active time zone: "29 November 2026, 2:39pm"."""
+    return dateformat.format(timezone.localtime(moment), "j F Y, g:ia")

@@ -7,7 +7,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
@@ -15,6 +14,10 @@ from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
 from .dates import today
 
 NAME_MAX_LENGTH = 100
+DUPLICATE_NAME_MESSAGE = _("You already have an API client with this name")
+# The largest id a 64-bit primary key holds: larger ones can match no row, and
+# SQLite cannot even compare them.
+MAX_ID = 2**63 - 1
 
 
 class Status(models.TextChoices):
@@ -108,7 +111,7 @@ class ApiClient(models.Model):
                 "owner",
                 condition=Q(deleted_at__isnull=True),
                 name="api_clients_unique_live_name_per_owner",
-                violation_error_message=_("You already have an API client with this name"),
+                violation_error_message=DUPLICATE_NAME_MESSAGE,
             ),
         ]
         indexes = [
@@ -146,12 +149,6 @@ class ApiClient(models.Model):
     @property
     def is_active(self):
         return self.status is Status.ACTIVE
-
-    @cached_property
-    def last_used_at(self):
-        """When the client last called the API (refused calls included), or None."""
-        latest = self.usage_records.order_by("-requested_at").values("requested_at").first()
-        return latest and latest["requested_at"]
 
 
 class RefusalReason(models.TextChoices):

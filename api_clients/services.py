@@ -9,17 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
 from . import tokens
 from .dates import expiry_bounds, format_date
 from .lifecycle import ApiClientError, Change, check
-from .models import NAME_MAX_LENGTH, ApiClient
-
-OWNER_PERMISSIONS = ("view_apiclient", "change_apiclient", "delete_apiclient")
-
-DUPLICATE_NAME_MESSAGE = "You already have an API client with this name"
+from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
+from .policies import grant_owner_permissions
 
 
 def normalise_name(name):
@@ -43,7 +39,7 @@ def validate_name(name, *, owner, exclude=None):
         # so "Émile" and "émile" would both pass there. An owner has few clients.
         folded = name.casefold()
         if any(other.casefold() == folded for other in others.values_list("name", flat=True)):
-            raise ValidationError(DUPLICATE_NAME_MESSAGE, code="unique")
+            raise ValidationError(str(DUPLICATE_NAME_MESSAGE), code="unique")
     return name
 
 
@@ -71,7 +67,7 @@ def _save_unique(client, **save_kwargs):
             .exclude(pk=client.pk)
         )
         if client.owner_id is not None and clash.exists():
-            raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}) from error
+            raise ValidationError({"name": str(DUPLICATE_NAME_MESSAGE)}) from error
         raise
 
 
@@ -127,8 +123,7 @@ def _create(owner, name, expiry_date, user, submission_key):
             submission_key=submission_key or None,
         )
         _save_unique(client)
-        for codename in OWNER_PERMISSIONS:
-            assign_perm(f"api_clients.{codename}", owner, client)
+        grant_owner_permissions(client)
         log(client, "api_clients.create", user=user or owner)
     return client, plaintext
 

@@ -7,7 +7,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from .models import ApiClient
 from .policies import user_can
-from .views import add, delete, detail, history, index, rename, revoke
+from .views import add, delete, detail, history, index, rename, requests, revoke
 from .views.base import client_url
 
 
@@ -51,5 +51,5 @@ class ApiClientViewSet(ModelViewSet):
             path("<int:pk>/delete/", delete.DeleteView.as_view(), name="delete"),
             path("<int:pk>/history/", self.history_view, name="history"),
             path("<int:pk>/history/results/", self.history_results_view, name="history_results"),
-            path("<int:pk>/usage/", history.UsageView.as_view(), name="usage"),
+            path("<int:pk>/requests/", requests.RequestsView.as_view(), name="requests"),
         ]

@@ -413,7 +413,7 @@ class TestTheTokenIsShownOnce:
             url("index_results"),
             url("inspect", api_client),
             url("history", api_client),
-            url("usage", api_client),
+            url("requests", api_client),
             SITE_HISTORY_URL,
             ADD_URL,
         ):

@@ -64,8 +64,8 @@ history          GET    200        200        200        404        404        2
 history          POST   405        405        405        404        404        405        302:login
 history_results  GET    200        200        200        404        404        200        302:login
 history_results  POST   405        405        405        404        404        405        302:login
-usage            GET    200        200        200        404        404        200        302:login
-usage            POST   405        405        405        404        404        405        302:login
+requests         GET    200        200        200        404        404        200        302:login
+requests         POST   405        405        405        404        404        405        302:login
 """
 # fmt: on
 
@@ -207,7 +207,7 @@ class TestRefusals:
         assert messages(response) == [("error", PERMISSION_DENIED)]
 
     @pytest.mark.parametrize(
-        "page", ["inspect", "rename", "rename_check", "revoke", "delete", "history", "usage"]
+        "page", ["inspect", "rename", "rename_check", "revoke", "delete", "history", "requests"]
     )
     @pytest.mark.parametrize("role", ["owner", "other", "manager", "superuser"])
     def test_a_client_that_does_not_exist_is_not_found_whoever_asks(

@@ -31,7 +31,7 @@ class DetailView(ApiClientObjectMixin, TemplateView):
             revoke_url=client_url("revoke", client),
             delete_url=client_url("delete", client),
             history_url=client_url("history", client),
-            usage_url=client_url("usage", client),
+            requests_url=client_url("requests", client),
             status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),

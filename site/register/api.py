@@ -11,11 +11,11 @@ from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from api_clients.auth import ApiClientAuth
+from api_clients.models import MAX_ID
 
 from .models import TrainingProvider
 
 MAX_PAGE = 1_000_000
-MAX_ID = 2**63 - 1
 
 
 class ErrorOut(Schema):
