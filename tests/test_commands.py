@@ -390,7 +390,7 @@ class TestPruneKeepsLastUsed:
 
         assert list(ApiClientUsage.objects.values_list("requested_at", flat=True)) == [long_ago]
         client.force_login(manager)
-        page = client.get(f"/admin/api-clients/{api_client.pk}/").content.decode()
+        page = client.get(f"/admin/api-clients/inspect/{api_client.pk}/").content.decode()
         assert "Never" not in page
 
     def test_days_past_a_century_are_refused(self, db):

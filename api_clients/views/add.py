@@ -14,7 +14,6 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +24,7 @@ from wagtail.admin import messages
 from ..dates import format_date
 from ..forms import ApiClientForm
 from ..services import AlreadySubmitted, create_api_client, find_submitted
-from .base import ApiClientPageMixin, FormPageMixin, client_url
+from .base import ApiClientPageMixin, FormPageMixin
 
 DRAFT_KEY = "api_clients:add"
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
@@ -65,11 +64,11 @@ class AddView(FormPageMixin, ApiClientPageMixin, FormView):
 
     def form_valid(self, form):
         self.request.session[DRAFT_KEY] = {**form.answers, "submission": uuid.uuid4().hex}
-        return redirect("api_clients:add_check")
+        return redirect(self.url_for("add_check"))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["action_url"] = reverse("api_clients:add")
+        context["action_url"] = self.url_for("add")
         context["submit_label"] = _("Continue")
         return context
 
@@ -82,7 +81,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         draft = get_draft(request)
         if draft is None:
-            return redirect("api_clients:add")
+            return redirect(self.url_for("add"))
         made = find_submitted(request.user, draft["submission"])
         if made is not None:
             # Back from the token page: the client exists, its token is gone.
@@ -92,8 +91,8 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return [
             *self.breadcrumbs_items,
-            {"url": reverse("api_clients:index"), "label": _("API clients")},
-            {"url": reverse("api_clients:add"), "label": _("Add API client")},
+            self.index_breadcrumb(),
+            {"url": self.url_for("add"), "label": _("Add API client")},
             {"url": "", "label": self.get_page_title()},
         ]
 
@@ -101,7 +100,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         if draft is None:
             return context
-        change_url = reverse("api_clients:add") + "?change=1"
+        change_url = self.url_for("add") + "?change=1"
         context.update(
             caption=_("Add API client"),
             rows=[
@@ -121,8 +120,8 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             warning=_("An authentication token will be created and shown once on the next page."),
             submit_label=_("Create API client"),
             submission=draft["submission"],
-            action_url=reverse("api_clients:add_check"),
-            cancel_url=reverse("api_clients:index"),
+            action_url=self.url_for("add_check"),
+            cancel_url=self.url_for("index"),
         )
         return context
 
@@ -136,11 +135,11 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         if made:
             return self._already_created(made)
         if draft is None:
-            return redirect("api_clients:add")
+            return redirect(self.url_for("add"))
         if submission != draft["submission"]:
             # A stale page from another attempt: show the current answers.
             messages.warning(request, _("Check your answers again before you continue."))
-            return redirect("api_clients:add_check")
+            return redirect(self.url_for("add_check"))
 
         # Checked again by the same rules: a day may have passed, a name been taken.
         form = ApiClientForm.from_answers(draft, owner=request.user)
@@ -170,7 +169,6 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
                 **self.get_context_data(),
                 "client": client,
                 "token": token,
-                "detail_url": client_url("inspect", client),
             },
         )
         # The token is in this response only: no cache may keep it.
@@ -180,12 +178,10 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         return response
 
     def _invalid(self, form):
-        view = AddView()
-        view.setup(self.request)
-        return view.form_invalid(form)
+        return self.sibling(AddView).form_invalid(form)
 
     def _already_created(self, client):
         messages.warning(self.request, ALREADY_CREATED)
         if client.is_deleted:
-            return redirect("api_clients:index")
-        return redirect(client_url("inspect", client))
+            return redirect(self.url_for("index"))
+        return redirect(self.url_for("inspect", client))

@@ -1,6 +1,5 @@
 """Delete a client, after a confirmation page. Its history is kept."""
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..lifecycle import Change
@@ -22,4 +21,4 @@ class DeleteView(ConfirmActionView):
         delete_api_client(self.object, user=self.request.user)
 
     def get_success_url(self):
-        return reverse("api_clients:index")
+        return self.url_for("index")

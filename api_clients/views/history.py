@@ -5,18 +5,18 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic import history
 
 from ..models import MAX_ID
-from .base import client_url, index_breadcrumb, visible_client_or_404
+from .base import SectionURLsMixin, visible_client_or_404
 
 
-class HistoryView(history.HistoryView):
+class HistoryView(SectionURLsMixin, history.HistoryView):
     any_permission_required = ["add", "change", "delete", "view"]
-    header_icon = "history"
 
     def get_object(self):
         return visible_client_or_404(self.request.user, self.kwargs["pk"])
 
     def get_edit_url(self, instance):
-        return client_url("inspect", instance)
+        # Where Wagtail links the object: its details page (renaming is not editing).
+        return self.url_for("inspect", instance)
 
     def get_filterset_kwargs(self):
         # Wagtail's user filter hands ids straight to the database, and SQLite
@@ -36,7 +36,7 @@ class HistoryView(history.HistoryView):
     def get_breadcrumbs_items(self):
         return [
             *self.breadcrumbs_items,
-            index_breadcrumb(),
-            {"url": client_url("inspect", self.object), "label": self.object.name},
+            self.index_breadcrumb(),
+            {"url": self.url_for("inspect", self.object), "label": self.object.name},
             {"url": "", "label": _("History"), "sublabel": self.object.name},
         ]

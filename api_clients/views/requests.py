@@ -4,7 +4,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic.base import BaseListingView
 
-from .base import ApiClientObjectMixin, client_url
+from .base import ApiClientObjectMixin
 
 
 class RequestsView(ApiClientObjectMixin, BaseListingView):
@@ -30,7 +30,7 @@ class RequestsView(ApiClientObjectMixin, BaseListingView):
         return None
 
     def get_index_url(self):
-        return client_url("requests", self.object)
+        return self.url_for("requests", self.object)
 
     @cached_property
     def no_results_message(self):

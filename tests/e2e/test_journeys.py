@@ -65,7 +65,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.fill("#id_name", "Placement service")
     fill_date(page, expiry)
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
     expect(page.get_by_text("Placement service")).to_be_visible()
     axe(page, "check your answers")
 
@@ -75,7 +75,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     assert page.input_value("#id_expiry_date_day") == str(expiry.day)
     page.fill("#id_name", "Placement matching service")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
     expect(page.get_by_text("Placement matching service")).to_be_visible()
     expect(
         page.get_by_text("An authentication token will be created and shown once on the next page.")
@@ -169,7 +169,7 @@ def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_clie
     axe(page, "the API user's list")
 
     # Another user's client: a refusal, and none of its data.
-    response = page.goto(f"/admin/api-clients/{theirs.pk}/")
+    response = page.goto(f"/admin/api-clients/inspect/{theirs.pk}/")
     assert response.status == 404
     assert "Apply for teacher training" not in page.content()
 
@@ -178,7 +178,7 @@ def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_clie
     page.get_by_text("Sorry, you do not have permission to access this area.").wait_for()
     assert "/admin/pages/" not in page.url
 
-    page.goto(f"/admin/api-clients/{own.pk}/")
+    page.goto(f"/admin/api-clients/inspect/{own.pk}/")
     expect(page.locator("h2#page-heading")).to_contain_text("Student records system")
 
 
@@ -210,7 +210,7 @@ def test_keyboard_only_add_flow(page, people, sign_in):
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Add API client'")
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/add/")
+    page.wait_for_url("**/new/")
 
     # Submit with nothing: the error summary takes focus.
     tab_to(page, "() => document.activeElement.id === 'id_name'")
@@ -230,7 +230,7 @@ def test_keyboard_only_add_flow(page, people, sign_in):
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Continue'")
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
 
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Create API client'")
     assert focus_is_visible(page)
@@ -244,7 +244,7 @@ def test_keyboard_only_add_flow(page, people, sign_in):
 
 def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
     sign_in("owner")
-    page.goto("/admin/api-clients/add/")
+    page.goto("/admin/api-clients/new/")
     page.fill("#id_name", "Once only")
     fill_date(page, today() + datetime.timedelta(days=30))
     page.get_by_role("button", name="Continue").click()

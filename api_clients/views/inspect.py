@@ -7,11 +7,13 @@ from ..dates import format_date
 from ..lifecycle import Change, allows
 from ..policies import user_can
 from ..usage import summarise_usage
-from .base import ApiClientObjectMixin, client_url
+from .base import ApiClientObjectMixin
 
 
-class DetailView(ApiClientObjectMixin, TemplateView):
-    template_name = "api_clients/detail.html"
+class InspectView(ApiClientObjectMixin, TemplateView):
+    """The details page."""
+
+    template_name = "api_clients/inspect.html"
     any_permission_required = ["add", "change", "delete", "view"]
 
     def get_page_title(self):
@@ -27,11 +29,11 @@ class DetailView(ApiClientObjectMixin, TemplateView):
             can_rename=allows(client, Change.RENAME) and user_can(user, "change", client),
             can_revoke=allows(client, Change.REVOKE) and user_can(user, "change", client),
             can_delete=allows(client, Change.DELETE) and user_can(user, "delete", client),
-            rename_url=client_url("rename", client),
-            revoke_url=client_url("revoke", client),
-            delete_url=client_url("delete", client),
-            history_url=client_url("history", client),
-            requests_url=client_url("requests", client),
+            rename_url=self.url_for("rename", client),
+            revoke_url=self.url_for("revoke", client),
+            delete_url=self.url_for("delete", client),
+            history_url=self.url_for("history", client),
+            requests_url=self.url_for("requests", client),
             status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
