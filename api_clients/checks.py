@@ -67,6 +67,14 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E004",
                 )
             )
+    docs_url = configured.get("API_DOCS_URL", DEFAULTS["API_DOCS_URL"])
+    if not isinstance(docs_url, str):
+        errors.append(
+            Error(
+                f"API_CLIENTS['API_DOCS_URL'] must be a path or URL (a string), not {docs_url!r}.",
+                id="api_clients.E020",
+            )
+        )
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
             Error(

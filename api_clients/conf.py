@@ -8,6 +8,8 @@ CLIENT_RATE_LIMIT         "600/min"  requests a client may make ("N/s|min|h|day"
 ADDRESS_RATE_LIMIT        "60/min"   requests without a valid token, per address
 USAGE_RETENTION_DAYS      90         usage records older than this are pruned
 RECENT_USAGE_DAYS         30         days of usage shown on a client's page
+API_DOCS_URL              ""         where the token page sends people to read the API
+                                     docs (a path or URL); empty: no link
 ========================= ========== ==================================================
 """
 
@@ -26,6 +28,7 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "API_DOCS_URL": "",
 }
 
 

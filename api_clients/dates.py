@@ -33,5 +33,14 @@ def format_date(date):
 
 
 def format_time(moment):
-    """A moment as users read it, in the active time zone: "29 November 2026, 2:39pm"."""
-    return dateformat.format(timezone.localtime(moment), "j F Y, g:ia")
+    """A moment as users read it, in the active time zone: "29 November 2026, 2:39pm".
+
+    Every time in the section reads this way (the ``client_time`` filter). Not
+    Django's "a", which writes "p.m.", nor the OS locale's AM/PM.
+    """
+    local = timezone.localtime(moment)
+    return "{}, {}{}".format(
+        dateformat.format(local, "j F Y"),
+        dateformat.format(local, "g:i"),
+        "am" if local.hour < 12 else "pm",
+    )

@@ -1,7 +1,9 @@
 """What may happen to an API client in each state: the one home of the lifecycle rules.
 
-A client is Active, Expired or Revoked (derived from its dates, see
-``ApiClient.status``), and may be deleted. This module answers two questions:
+A client is Revoked, Expired, Owner deactivated or Active (derived from its
+dates, flags and owner, see ``ApiClient.status``), and may be deleted. Only an
+Active client is active: an Owner deactivated client's token does not work.
+This module answers two questions:
 
 * May this change happen to the client now? (``refusal``, ``allows``, ``check``)
   The services enforce the answer inside their transaction, on the locked row;
@@ -18,7 +20,7 @@ import enum
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import RefusalReason
+from .models import RefusalReason, Status
 
 
 class ApiClientError(Exception):
@@ -33,16 +35,20 @@ class Change(enum.Enum):
 
 class Rule(enum.Enum):
     ACTIVE_ONLY = "active only"  # an expired or revoked client stays as it is
+    # Active, or Owner deactivated: a token that would work again if its owner
+    # were reactivated can still be stopped for good.
+    UNTIL_ENDED = "until revoked or expired"
     UNLESS_DELETED = "unless deleted"
 
 
 RULES = {
     Change.RENAME: Rule.ACTIVE_ONLY,
-    Change.REVOKE: Rule.ACTIVE_ONLY,
+    Change.REVOKE: Rule.UNTIL_ENDED,
     Change.DELETE: Rule.UNLESS_DELETED,
 }
 
 ONLY_ACTIVE_MESSAGE = _("Only active API clients can be changed.")
+ENDED_STATUSES = frozenset({Status.REVOKED, Status.EXPIRED})
 DELETED_MESSAGE = _("This API client has been deleted.")
 ALREADY_DELETED_MESSAGE = _("This API client has already been deleted.")
 
@@ -51,7 +57,10 @@ def refusal(client, change):
     """Why ``change`` may not happen to the client now, for people; None if it may."""
     if client.is_deleted:
         return ALREADY_DELETED_MESSAGE if change is Change.DELETE else DELETED_MESSAGE
-    if RULES[change] is Rule.ACTIVE_ONLY and not client.is_active:
+    rule = RULES[change]
+    if rule is Rule.ACTIVE_ONLY and not client.is_active:
+        return ONLY_ACTIVE_MESSAGE
+    if rule is Rule.UNTIL_ENDED and client.status in ENDED_STATUSES:
         return ONLY_ACTIVE_MESSAGE
     return None
 

@@ -1,5 +1,6 @@
 """API clients, their usage records, object permissions and audit log entries."""
 
+import datetime
 import functools
 
 from django.conf import settings
@@ -21,9 +22,39 @@ MAX_ID = 2**63 - 1
 
 
 class Status(models.TextChoices):
+    """A client's status, derived in ``ApiClient.status`` (and in SQL by ``with_status``).
+
+    The first that applies wins, in this order: Revoked, Expired, Owner
+    deactivated, Active. Only an Active client's token works.
+    """
+
     ACTIVE = "active", _("Active")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    OWNER_DEACTIVATED = "owner_deactivated", _("Owner deactivated")
+
+
+# How many days before its expiry date an Active client counts as expiring soon.
+EXPIRING_SOON_DAYS = 30
+
+
+def _owner_is_active_q(active=True):
+    """Q for clients whose owner is (or is not) active, from the owner's ``is_active`` column.
+
+    A user model without that column (``AbstractBaseUser``'s constant) has only
+    active users; a client whose owner is gone counts as deactivated, as its
+    token does.
+    """
+    owner_model = ApiClient._meta.get_field("owner").related_model
+    try:
+        column = owner_model._meta.get_field("is_active")
+    except FieldDoesNotExist:
+        column = None
+    if column is None or not column.concrete:
+        active_q = Q(owner__isnull=False)
+    else:
+        active_q = Q(owner__is_active=True)
+    return active_q if active else ~active_q
 
 
 class ApiClientQuerySet(models.QuerySet):
@@ -32,13 +63,30 @@ class ApiClientQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
     def with_status(self, status):
-        """Filter by derived status, in the database."""
+        """Filter by derived status, in the database: the same rules as ``ApiClient.status``."""
         status = Status(status)
         if status is Status.REVOKED:
             return self.filter(revoked_at__isnull=False)
         if status is Status.EXPIRED:
             return self.filter(revoked_at__isnull=True, expiry_date__lt=today())
-        return self.filter(revoked_at__isnull=True, expiry_date__gte=today())
+        current = self.filter(revoked_at__isnull=True, expiry_date__gte=today())
+        return current.filter(_owner_is_active_q(active=status is Status.ACTIVE))
+
+    def expiring_soon(self):
+        """Active clients whose expiry date is within ``EXPIRING_SOON_DAYS`` days of today."""
+        last_day = today() + datetime.timedelta(days=EXPIRING_SOON_DAYS)
+        return self.with_status(Status.ACTIVE).filter(expiry_date__lte=last_day)
+
+    def with_last_used(self):
+        """Annotate ``last_used_at``: the latest usage record's time, or None.
+
+        A subquery on the usage index (client, newest first), so a page of
+        clients costs one query whatever the number of records.
+        """
+        latest = ApiClientUsage.objects.filter(client=models.OuterRef("pk")).order_by(
+            "-requested_at"
+        )
+        return self.annotate(last_used_at=models.Subquery(latest.values("requested_at")[:1]))
 
 
 class ApiClientManager(models.Manager.from_queryset(ApiClientQuerySet)):
@@ -139,16 +187,36 @@ class ApiClient(models.Model):
         return self.expiry_date < today()
 
     @property
+    def is_owner_deactivated(self):
+        """Is the owner deactivated (or gone)? Its token does not work while so."""
+        if "owner_is_active" in self.__dict__:  # read with the client by the token check
+            return not self.owner_is_active
+        return self.owner is None or not self.owner.is_active
+
+    @property
     def status(self):
+        """The one place status is derived; ``with_status`` writes the same rules in SQL."""
         if self.is_revoked:
             return Status.REVOKED
         if self.is_expired:
             return Status.EXPIRED
+        if self.is_owner_deactivated:
+            return Status.OWNER_DEACTIVATED
         return Status.ACTIVE
 
     @property
     def is_active(self):
         return self.status is Status.ACTIVE
+
+    @property
+    def days_until_expiry(self):
+        """Whole days from today to the expiry date: 0 on the day itself."""
+        return (self.expiry_date - today()).days
+
+    @property
+    def is_expiring_soon(self):
+        """An Active client within ``EXPIRING_SOON_DAYS`` days of its expiry date."""
+        return self.is_active and self.days_until_expiry <= EXPIRING_SOON_DAYS
 
 
 class RefusalReason(models.TextChoices):

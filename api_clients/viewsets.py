@@ -2,7 +2,7 @@
 
 Wagtail builds the routes it knows (index, add, inspect, delete, history) and
 gives every view the model, the icon and the URL names; the section adds its
-own steps (check your answers, rename, revoke, requests) the same way. There is
+own steps (check your answers, rename, revoke, requests, refused requests) the same way. There is
 no edit route: a client changes only through its services.
 """
 
@@ -61,6 +61,7 @@ class ApiClientViewSet(ModelViewSet):
             rename_check_url_name=self.get_url_name("rename_check"),
             revoke_url_name=self.get_url_name("revoke"),
             requests_url_name=self.get_url_name("requests"),
+            refused_requests_url_name=self.get_url_name("refused_requests"),
             edit_url_name=None,
             usage_url_name=None,
             **kwargs,
@@ -86,6 +87,10 @@ class ApiClientViewSet(ModelViewSet):
     def requests_view(self):
         return self.construct_view(requests.RequestsView)
 
+    @property
+    def refused_requests_view(self):
+        return self.construct_view(requests.RefusedRequestsView)
+
     def get_urlpatterns(self):
         conv = self.pk_path_converter
         return [
@@ -96,6 +101,7 @@ class ApiClientViewSet(ModelViewSet):
             path(f"rename/<{conv}:pk>/check/", self.rename_check_view, name="rename_check"),
             path(f"revoke/<{conv}:pk>/", self.revoke_view, name="revoke"),
             path(f"requests/<{conv}:pk>/", self.requests_view, name="requests"),
+            path("refused-requests/", self.refused_requests_view, name="refused_requests"),
         ]
 
     @property

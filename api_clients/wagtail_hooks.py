@@ -1,19 +1,45 @@
 """Registration only: the admin section, its menu, styles and audit log actions."""
 
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from .dashboard import ApiClientsPanel, ApiClientsSearchArea
 from .models import ApiClient, ApiClientLogEntry
-from .policies import is_api_only_user
+from .policies import can_manage_all, is_api_only_user
 from .viewsets import ApiClientViewSet
+
+viewset = ApiClientViewSet()
 
 
 @hooks.register("register_admin_viewset")
 def register_api_clients_viewset():
-    return ApiClientViewSet()
+    return viewset
+
+
+@hooks.register("construct_homepage_panels")
+def add_api_clients_dashboard_panel(request, panels):
+    if can_manage_all(request.user):
+        panels.append(
+            ApiClientsPanel(
+                index_url=reverse(viewset.get_url_name("index")),
+                refused_url=reverse(viewset.get_url_name("refused_requests")),
+            )
+        )
+
+
+@hooks.register("register_admin_search_area")
+def register_api_clients_search_area():
+    return ApiClientsSearchArea(
+        _("API clients"),
+        reverse(viewset.get_url_name("index")),
+        name="api-clients",
+        icon_name="key",
+        order=250,
+    )
 
 
 @hooks.register("construct_main_menu")

@@ -62,7 +62,7 @@ def create(client, **data):
 
 
 def token_on(response):
-    return soup(response).select_one("input#api-client-token")["value"]
+    return soup(response).select_one("textarea#api-client-token").get_text()
 
 
 def date_parts(response):
@@ -233,11 +233,11 @@ class TestTokenPage:
         assert response.status_code == 200
         assert page_title(response) == "API client token created"
         panel = soup(response).select_one(".api-clients-panel")
-        assert text_of(panel.find("h2")) == "API client token created"
+        assert text_of(panel.find("h1")) == "API client token created"
         assert "Student records system" in text_of(panel)
         token = token_on(response)
         assert TOKEN_PATTERN.fullmatch(token)
-        box = soup(response).select_one("input#api-client-token")
+        box = soup(response).select_one("textarea#api-client-token")
         assert box.has_attr("readonly")
         assert "api-clients-token" in box["class"]
         [copy] = buttons(response, "Copy token")

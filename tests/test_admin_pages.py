@@ -16,6 +16,7 @@ from admin_helpers import (
     messages,
     page_title,
     soup,
+    squash,
     summary,
     table_headers,
     table_rows,
@@ -43,15 +44,18 @@ def list_entries(response):
         name_cell = cells[0]
         link = name_cell.select_one(".title-wrapper a")
         owner = name_cell.select_one(".w-text-text-meta")
-        tag = cells[2].select_one(".w-status")
+        expiry_note = cells[1].select_one(".w-text-text-meta")
+        tag = cells[3].select_one(".w-status")
         entries.append(
             {
                 "name": text_of(link),
                 "href": link.get("href"),
                 "owner": text_of(owner) if owner is not None else None,
-                "expiry_date": text_of(cells[1]),
+                "expiry_date": squash(cells[1].find(string=True)),
+                "expires_in": text_of(expiry_note) if expiry_note is not None else None,
+                "last_used": text_of(cells[2]),
                 "status": text_of(tag),
-                "primary": "w-status--primary" in tag.get("class", []),
+                "status_class": [c for c in tag["class"] if c.startswith("api-clients-status--")],
             }
         )
     return entries
@@ -83,7 +87,7 @@ class TestList:
         add_button = soup(response).select_one("#w-slim-header-buttons a.button")
         assert text_of(add_button) == "Add API client"
         assert add_button["href"] == url("add")
-        assert table_headers(response) == ["Client name", "Expiry date", "Status"]
+        assert table_headers(response) == ["Client name", "Expiry date", "Last used", "Status"]
 
     def test_a_row_links_the_name_to_the_details_page_and_reads_the_date_in_full(
         self, client, manager, api_user, make_client
@@ -154,8 +158,12 @@ class TestList:
             "Expired one": "Expired",
             "Revoked one": "Revoked",
         }
-        # Only the active tag is the highlighted one.
-        assert [name for name, entry in entries.items() if entry["primary"]] == ["Active one"]
+        # Each status its own colour.
+        assert {name: entry["status_class"] for name, entry in entries.items()} == {
+            "Active one": ["api-clients-status--active"],
+            "Expired one": ["api-clients-status--expired"],
+            "Revoked one": ["api-clients-status--revoked"],
+        }
 
     def test_fifteen_to_a_page_newest_first(self, client, manager, api_user, make_client):
         for number in range(1, 18):
@@ -193,8 +201,11 @@ class TestList:
         response = client.get(INDEX_URL)
 
         assert response.status_code == 200
-        listing = text_of(soup(response).select_one("#listing-results"))
-        assert listing == "There are no API clients."
+        listing = soup(response).select_one("#listing-results")
+        assert text_of(listing.select_one("p")) == "There are no API clients."
+        # A call to action, not a dead end.
+        assert text_of(listing.select_one("a.button")) == "Add API client"
+        assert listing.select_one("a.button")["href"] == url("add")
 
     def test_deleted_clients_are_not_listed(self, client, manager, api_user, make_client):
         kept, _ = make_client(api_user, name="Kept")
@@ -410,8 +421,16 @@ class TestDetails:
         response = client.get(url("inspect", api_client))
 
         text = main_text(response)
-        assert "0 requests in the last 30 days." in text
+        assert "No requests in the last 30 days." in text
         assert "This API client has not made any requests." in text
+        # The empty chart still shows its axis and the days it covers.
+        chart = soup(response).select_one(".api-clients-chart")
+        assert chart.select_one("line.api-clients-chart__axis") is not None
+        dates = [text_of(span) for span in chart.select(".api-clients-chart__dates span")]
+        assert dates == [
+            format_date(today() - datetime.timedelta(days=29)),
+            format_date(today()),
+        ]
 
     def test_links_to_the_history_and_every_request(self, client, api_user, make_client):
         api_client, _ = make_client(api_user, name="Feed")

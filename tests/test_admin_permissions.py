@@ -66,6 +66,8 @@ history_results  GET    200        200        200        404        404        2
 history_results  POST   405        405        405        404        404        405        302:login
 requests         GET    200        200        200        404        404        200        302:login
 requests         POST   405        405        405        404        404        405        302:login
+refused_requests GET    200        200        302:home   302:home   302:home   200        302:login
+refused_requests POST   405        405        302:home   302:home   302:home   405        302:login
 """
 # fmt: on
 
@@ -77,7 +79,7 @@ EFFECTS = {
     ("delete", "POST"): "deleted",
 }
 REFUSALS = {"302:home", "302:login", "404", "405"}
-CLIENT_PAGES = {"index", "index_results", "add", "add_check"}
+CLIENT_PAGES = {"index", "index_results", "add", "add_check", "refused_requests"}
 
 
 def _matrix():

@@ -28,14 +28,25 @@ ALREADY_DELETED = "This API client has already been deleted."
 
 
 @pytest.fixture
-def client_in(api_user, manager, make_client):
-    """A client of ``api_user`` in the named state: active, expired, revoked or deleted."""
+def client_in(api_user, manager, make_client, make_user):
+    """A client in the named state: active, expired, revoked, deleted or owner deactivated.
+
+    The owner is ``api_user`` except for "owner deactivated", whose owner is
+    another API user, deactivated.
+    """
 
     names = (f"Finance feed {number}" for number in itertools.count(1))
+    usernames = itertools.count(1)
 
     def make(state):
-        api_client, _ = make_client(api_user, name=next(names))
-        if state == "expired":
+        owner = api_user
+        if state == "owner deactivated":
+            owner = make_user(f"owner-{next(usernames)}", group="API users")
+        api_client, _ = make_client(owner, name=next(names))
+        if state == "owner deactivated":
+            owner.is_active = False
+            owner.save()
+        elif state == "expired":
             expire(api_client)
         elif state == "revoked":
             revoke_api_client(api_client, user=manager)
@@ -173,3 +184,39 @@ class TestTheDetailsPageOnlyOffersWhatIsAllowed:
             change for change in ("rename", "revoke", "delete") if url(change, api_client) in page
         }
         assert shown == offered
+
+
+class TestOwnerDeactivated:
+    """Not Active: no rename. Revoke stays, so the token stays dead if the owner comes back."""
+
+    def test_rename_is_refused_by_the_service_and_the_admin(self, client, client_in, manager):
+        by_service, by_admin = client_in("owner deactivated"), client_in("owner deactivated")
+        client.force_login(manager)
+
+        refused = client.post(url("rename", by_admin), {"name": "New name"}, follow=True)
+
+        assert through_service("rename", by_service, manager) == ONLY_ACTIVE
+        assert messages(refused) == [("error", ONLY_ACTIVE)]
+        assert not ApiClient.objects.filter(name="New name").exists()
+
+    def test_revoke_works_from_every_route(self, client, client_in, manager):
+        by_service, by_command, by_admin = (client_in("owner deactivated") for _ in range(3))
+        client.force_login(manager)
+
+        assert through_service("revoke", by_service, manager) is None
+        assert through_command("revoke", by_command) is None
+        client.post(url("revoke", by_admin))
+
+        assert ApiClient.objects.filter(revoked_at__isnull=False).count() == 3
+
+    def test_the_details_page_offers_revoke_and_delete_only(self, client, client_in, manager):
+        api_client = client_in("owner deactivated")
+        client.force_login(manager)
+
+        page = client.get(url("inspect", api_client)).content.decode()
+
+        shown = {
+            change for change in ("rename", "revoke", "delete") if url(change, api_client) in page
+        }
+        assert shown == {"revoke", "delete"}
+        assert "Owner deactivated" in page

@@ -454,7 +454,17 @@ class TestEntriesByViewer:
 
 
 class TestStatusInTheDatabase:
-    def test_with_status_agrees_with_the_status_property(self, api_user, make_client):
+    def test_with_status_agrees_with_the_status_property(self, api_user, make_client, make_user):
+        gone = make_user("gone", group="API users")
+        make_client(gone, name="Owner gone")
+        revoked_of_gone, _ = make_client(gone, name="Revoked, owner gone")
+        revoke_api_client(revoked_of_gone, user=gone)
+        expired_of_gone, _ = make_client(gone, name="Expired, owner gone")
+        ApiClient.objects.filter(pk=expired_of_gone.pk).update(
+            expiry_date=today() - datetime.timedelta(days=1)
+        )
+        gone.is_active = False
+        gone.save()
         active, _ = make_client(api_user, name="Active")
         expired, _ = make_client(api_user, name="Expired")
         ApiClient.objects.filter(pk=expired.pk).update(
@@ -472,6 +482,12 @@ class TestStatusInTheDatabase:
             "Active",
             "Ends today",
         }
+        # Revoked and Expired come first; Owner deactivated only then.
+        statuses = {c.name: c.status for c in ApiClient.objects.all()}
+        assert statuses["Owner gone"] is Status.OWNER_DEACTIVATED
+        assert statuses["Revoked, owner gone"] is Status.REVOKED
+        assert statuses["Expired, owner gone"] is Status.EXPIRED
+        assert not ApiClient.objects.get(name="Owner gone").is_active
 
 
 class TestDates:

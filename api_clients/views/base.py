@@ -26,7 +26,7 @@ class SectionURLsMixin:
     """The section's URL names, injected by ``ApiClientViewSet`` as ``<page>_url_name``.
 
     Wagtail's own (index, add, inspect, delete, history) and the section's
-    (add_check, rename, rename_check, revoke, requests).
+    (add_check, rename, rename_check, revoke, requests, refused_requests).
     """
 
     index_url_name = None
@@ -39,6 +39,7 @@ class SectionURLsMixin:
     delete_url_name = None
     history_url_name = None
     requests_url_name = None
+    refused_requests_url_name = None
 
     def url_for(self, page, client=None):
         """The URL of one of the section's pages ("inspect"), about ``client`` if it is one."""

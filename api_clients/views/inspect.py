@@ -34,7 +34,6 @@ class InspectView(ApiClientObjectMixin, TemplateView):
             delete_url=self.url_for("delete", client),
             history_url=self.url_for("history", client),
             requests_url=self.url_for("requests", client),
-            status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
         )

@@ -1,10 +1,13 @@
 """Every API request a client made, newest first, a page at a time."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic.base import BaseListingView
 
-from .base import ApiClientObjectMixin
+from ..dashboard import refused_requests
+from ..policies import can_manage_all
+from .base import ApiClientObjectMixin, ApiClientPageMixin
 
 
 class RequestsView(ApiClientObjectMixin, BaseListingView):
@@ -23,6 +26,11 @@ class RequestsView(ApiClientObjectMixin, BaseListingView):
     def get_page_subtitle(self):
         return self.object.name
 
+    def get_breadcrumbs_items(self):
+        # The client's name stays in the header when the breadcrumbs collapse.
+        *items, last = super().get_breadcrumbs_items()
+        return [*items, {**last, "sublabel": self.object.name}]
+
     def get_base_queryset(self):
         return self.object.usage_records.order_by("-requested_at", "-id")
 
@@ -35,3 +43,44 @@ class RequestsView(ApiClientObjectMixin, BaseListingView):
     @cached_property
     def no_results_message(self):
         return _("This API client has not made any requests.")
+
+
+class RefusedRequestsView(ApiClientPageMixin, BaseListingView):
+    """Managers: every request refused in the last 24 hours, newest first, with its client.
+
+    What the dashboard's "Refused requests in the last 24 hours" counts, one
+    row each: who still calls with a dead token, and who hits the rate limit.
+    """
+
+    any_permission_required = ["change", "delete", "view"]
+    results_template_name = "api_clients/refused_requests_results.html"
+    paginate_by = 50
+    page_title = _("Refused requests in the last 24 hours")
+    verbose_name_plural = _("refused requests")
+    columns = []  # the table is the shared include, not Wagtail's table component
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_manage_all(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return refused_requests().select_related("client").order_by("-requested_at", "-id")
+
+    def get_ordering(self):
+        return None
+
+    def get_index_url(self):
+        return self.url_for("refused_requests")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for record in context["object_list"]:
+            # A deleted client has no page: its name shows without a link.
+            client = record.client
+            record.client_url = None if client.is_deleted else self.url_for("inspect", client)
+        return context
+
+    @cached_property
+    def no_results_message(self):
+        return _("No requests were refused in the last 24 hours.")

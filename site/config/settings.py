@@ -183,6 +183,7 @@ API_CLIENTS = {
     "CLIENT_RATE_LIMIT": os.environ.get("API_CLIENT_RATE_LIMIT", "600/min"),
     "ADDRESS_RATE_LIMIT": os.environ.get("API_ADDRESS_RATE_LIMIT", "60/min"),
     "USAGE_RETENTION_DAYS": 90,
+    "API_DOCS_URL": "/api/v1/docs",
 }
 
 LOGGING = {

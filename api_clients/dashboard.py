@@ -1,0 +1,90 @@
+"""What managers see of the section on the admin dashboard, and how they search it."""
+
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.search import SearchArea
+from wagtail.admin.ui.components import Component
+
+from .models import EXPIRING_SOON_DAYS, ApiClient, ApiClientUsage, Status
+from .policies import permission_policy
+
+REFUSED_WINDOW = datetime.timedelta(hours=24)
+
+
+def refused_since():
+    """The start of the window the dashboard counts refused requests in: 24 hours ago."""
+    return timezone.now() - REFUSED_WINDOW
+
+
+def refused_requests():
+    """Requests refused in the last 24 hours, of any known client (deleted ones too)."""
+    return ApiClientUsage.objects.filter(requested_at__gte=refused_since()).exclude(
+        refusal_reason=""
+    )
+
+
+def overview_counts():
+    """Active clients, those expiring within 30 days, and refused requests in the last 24 hours.
+
+    Two queries, whatever the number of clients or records.
+    """
+    clients = ApiClient.objects.alive().with_status(Status.ACTIVE)
+    expiring = ApiClient.objects.alive().expiring_soon()
+    counts = clients.aggregate(
+        active=Count("pk"),
+        expiring=Count("pk", filter=Q(pk__in=expiring.values("pk"))),
+    )
+    counts["refused"] = refused_requests().count()
+    return counts
+
+
+class ApiClientsPanel(Component):
+    """The dashboard panel "API clients": three numbers, each a link to the matching list."""
+
+    name = "api_clients"
+    template_name = "api_clients/dashboard_panel.html"
+    order = 50
+
+    def __init__(self, *, index_url, refused_url):
+        self.index_url = index_url
+        self.refused_url = refused_url
+
+    def get_context_data(self, parent_context=None):
+        counts = overview_counts()
+        return {
+            "items": [
+                {
+                    "count": counts["active"],
+                    "label": _("Active clients"),
+                    "url": f"{self.index_url}?{urlencode({'status': Status.ACTIVE.value})}",
+                },
+                {
+                    "count": counts["expiring"],
+                    "label": _("Expiring within %(days)s days") % {"days": EXPIRING_SOON_DAYS},
+                    "url": f"{self.index_url}?{urlencode({'status': 'expiring_soon'})}",
+                },
+                {
+                    "count": counts["refused"],
+                    "label": _("Refused requests in the last 24 hours"),
+                    "url": self.refused_url,
+                },
+            ],
+            "index_url": self.index_url,
+        }
+
+
+class ApiClientsSearchArea(SearchArea):
+    """Search the API clients from the admin's search box.
+
+    After Wagtail's own areas (pages first), so those who have pages keep
+    their search; for a manager without pages it is the search box's only area.
+    """
+
+    def is_shown(self, request):
+        return permission_policy.user_has_any_permission(
+            request.user, ["add", "change", "delete", "view"]
+        )

@@ -1,0 +1,453 @@
+"""The overview managers need: the list's columns, sorting, filters and search, the
+dashboard panel, refused requests, and how times read."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from admin_helpers import INDEX_URL, soup, squash, table_headers, text_of, url
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from test_admin_queries import bulk_clients, bulk_usage
+
+from api_clients.dates import format_time, today
+from api_clients.models import ApiClient, ApiClientUsage, RefusalReason
+from api_clients.services import delete_api_client, revoke_api_client
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD_URL = "/admin/"
+
+
+def rows(response):
+    """Each row of the list: name, expiry date, its note, last used, status."""
+    found = []
+    for row in soup(response).select("#listing-results table.listing tbody tr"):
+        cells = row.find_all("td")
+        note = cells[1].select_one(".w-text-text-meta")
+        found.append(
+            {
+                "name": text_of(cells[0].select_one(".title-wrapper a")),
+                "expiry_date": squash(cells[1].find(string=True)),
+                "expires_in": text_of(note) if note is not None else None,
+                "last_used": text_of(cells[2]),
+                "status": text_of(cells[3]),
+            }
+        )
+    return found
+
+
+def names(response):
+    return [row["name"] for row in rows(response)]
+
+
+def use(api_client, *, at, refused=""):
+    ApiClientUsage.objects.create(
+        client=api_client,
+        requested_at=at,
+        method="GET",
+        path="/api/v1/info",
+        status_code=401 if refused else 200,
+        duration_ms=3,
+        refusal_reason=refused,
+    )
+
+
+def in_days(days):
+    return today() + datetime.timedelta(days=days)
+
+
+@pytest.fixture
+def priya(make_user):
+    return make_user(
+        "ppatel",
+        group="API users",
+        first_name="Priya",
+        last_name="Patel",
+        email="priya.patel@example.org",
+    )
+
+
+class TestColumns:
+    def test_the_four_columns(self, client, manager, make_client):
+        make_client(manager)
+        client.force_login(manager)
+
+        response = client.get(INDEX_URL)
+
+        assert table_headers(response) == ["Client name", "Expiry date", "Last used", "Status"]
+
+    def test_last_used_is_the_latest_request_or_never(self, client, manager, api_user, make_client):
+        used, _ = make_client(api_user, name="Used")
+        make_client(api_user, name="Unused")
+        london = zoneinfo.ZoneInfo("Europe/London")
+        use(used, at=datetime.datetime(2026, 11, 1, 9, 5, tzinfo=london))
+        latest = datetime.datetime(2026, 11, 29, 14, 39, tzinfo=london)
+        use(used, at=latest, refused=RefusalReason.RATE_LIMITED)
+        client.force_login(manager)
+
+        found = {row["name"]: row["last_used"] for row in rows(client.get(INDEX_URL))}
+
+        assert found == {"Used": "29 November 2026, 2:39pm", "Unused": "Never"}
+
+    @pytest.mark.parametrize(
+        ("days", "note"),
+        [
+            (0, "Expires today"),
+            (1, "Expires tomorrow"),
+            (2, "Expires in 2 days"),
+            (30, "Expires in 30 days"),
+            (31, None),
+        ],
+    )
+    def test_active_clients_within_30_days_say_when_they_expire(
+        self, client, manager, api_user, make_client, days, note
+    ):
+        make_client(api_user, expiry_date=in_days(days))
+        client.force_login(manager)
+
+        [row] = rows(client.get(INDEX_URL))
+
+        assert row["expires_in"] == note
+
+    def test_no_note_unless_active(self, client, manager, api_user, make_user, make_client):
+        revoked, _ = make_client(api_user, name="Revoked", expiry_date=in_days(3))
+        revoke_api_client(revoked, user=manager)
+        gone = make_user("gone", group="API users")
+        make_client(gone, name="Owner gone", expiry_date=in_days(3))
+        gone.is_active = False
+        gone.save()
+        client.force_login(manager)
+
+        found = {
+            row["name"]: (row["expires_in"], row["status"]) for row in rows(client.get(INDEX_URL))
+        }
+
+        assert found == {"Revoked": (None, "Revoked"), "Owner gone": (None, "Owner deactivated")}
+
+
+class TestSorting:
+    @pytest.fixture
+    def three(self, api_user, make_client):
+        soon, _ = make_client(api_user, name="Soon", expiry_date=in_days(5))
+        later, _ = make_client(api_user, name="Later", expiry_date=in_days(200))
+        never, _ = make_client(api_user, name="Never used", expiry_date=in_days(100))
+        now = timezone.now()
+        use(soon, at=now - datetime.timedelta(days=3))
+        use(later, at=now - datetime.timedelta(hours=1))
+        return soon, later, never
+
+    @pytest.mark.parametrize(
+        ("ordering", "expected"),
+        [
+            ("expiry_date", ["Soon", "Never used", "Later"]),
+            ("-expiry_date", ["Later", "Never used", "Soon"]),
+            # Never used sorts last both ways.
+            ("last_used_at", ["Soon", "Later", "Never used"]),
+            ("-last_used_at", ["Later", "Soon", "Never used"]),
+            # Unknown orderings fall back to newest first.
+            ("name; DROP TABLE", ["Never used", "Later", "Soon"]),
+            ("token_digest", ["Never used", "Later", "Soon"]),
+        ],
+    )
+    def test_by_expiry_date_and_last_used(self, client, manager, three, ordering, expected):
+        client.force_login(manager)
+
+        assert names(client.get(INDEX_URL, {"ordering": ordering})) == expected
+
+    def test_the_two_columns_offer_sorting(self, client, manager, three):
+        client.force_login(manager)
+
+        page = soup(client.get(INDEX_URL))
+
+        sortable = {
+            text_of(link) for link in page.select("#listing-results thead th a[href*='ordering=']")
+        }
+        assert sortable == {"Expiry date", "Last used"}
+
+
+class TestStatusFilter:
+    @pytest.fixture
+    def every_status(self, api_user, manager, make_user, make_client):
+        make_client(api_user, name="Active far", expiry_date=in_days(90))
+        make_client(api_user, name="Active soon", expiry_date=in_days(30))
+        expired, _ = make_client(api_user, name="Expired")
+        ApiClient.objects.filter(pk=expired.pk).update(expiry_date=in_days(-1))
+        revoked, _ = make_client(api_user, name="Revoked", expiry_date=in_days(2))
+        revoke_api_client(revoked, user=manager)
+        gone = make_user("gone", group="API users")
+        make_client(gone, name="Owner gone", expiry_date=in_days(3))
+        gone.is_active = False
+        gone.save()
+
+    @pytest.mark.parametrize(
+        ("status", "expected"),
+        [
+            ("active", {"Active far", "Active soon"}),
+            ("expiring_soon", {"Active soon"}),
+            ("expired", {"Expired"}),
+            ("revoked", {"Revoked"}),
+            ("owner_deactivated", {"Owner gone"}),
+            ("", {"Active far", "Active soon", "Expired", "Revoked", "Owner gone"}),
+        ],
+    )
+    def test_each_choice(self, client, manager, every_status, status, expected):
+        client.force_login(manager)
+
+        assert set(names(client.get(INDEX_URL, {"status": status}))) == expected
+
+    def test_the_choices_in_order(self, client, manager, every_status):
+        client.force_login(manager)
+
+        options = soup(client.get(INDEX_URL)).select("select[name=status] option")
+
+        assert [text_of(option) for option in options] == [
+            "Any",
+            "Active",
+            "Expires within 30 days",
+            "Expired",
+            "Revoked",
+            "Owner deactivated",
+        ]
+
+    @pytest.mark.parametrize("value", ["bogus", "'; DROP TABLE x", "\x00", "a" * 5000])
+    def test_hostile_values_are_ignored_not_an_error(self, client, manager, every_status, value):
+        client.force_login(manager)
+
+        response = client.get(INDEX_URL, {"status": value, "owner": value})
+
+        assert response.status_code == 200
+
+
+class TestOwnerFilterAndSearch:
+    def test_managers_filter_by_owner(self, client, manager, api_user, priya, make_client):
+        make_client(api_user, name="Theirs")
+        make_client(priya, name="Hers")
+        client.force_login(manager)
+
+        response = client.get(INDEX_URL, {"owner": priya.pk})
+
+        assert names(response) == ["Hers"]
+        options = [text_of(o) for o in soup(response).select("select[name=owner] option")]
+        assert "Priya Patel" in options and "owner" in options
+
+    def test_api_users_have_no_owner_filter(self, client, api_user, priya, make_client):
+        make_client(api_user, name="Mine")
+        make_client(priya, name="Hers")
+        client.force_login(api_user)
+
+        response = client.get(INDEX_URL, {"owner": priya.pk})
+
+        assert soup(response).select("select[name=owner]") == []
+        assert names(response) == ["Mine"]
+
+    @pytest.mark.parametrize(
+        "query", ["Patel", "priya", "Priya Patel", "ppatel", "priya.patel@example", "Hers"]
+    )
+    def test_managers_search_the_owners_name_username_and_email(
+        self, client, manager, api_user, priya, make_client, query
+    ):
+        make_client(api_user, name="Theirs")
+        make_client(priya, name="Hers")
+        client.force_login(manager)
+
+        assert names(client.get(INDEX_URL, {"q": query})) == ["Hers"]
+
+    def test_an_api_user_searches_only_their_own_clients_by_name(
+        self, client, api_user, priya, make_client
+    ):
+        make_client(api_user, name="Mine")
+        make_client(priya, name="Hers")
+        client.force_login(api_user)
+
+        assert names(client.get(INDEX_URL, {"q": "Patel"})) == []
+        assert names(client.get(INDEX_URL, {"q": "Hers"})) == []
+        assert names(client.get(INDEX_URL, {"q": "mine"})) == ["Mine"]
+
+
+class TestListQueries:
+    """The same queries on a small and a large table, sorted, filtered or searched."""
+
+    @pytest.fixture
+    def owners(self, make_user, api_user):
+        return [api_user] + [make_user(f"owner-{n}", group="API users") for n in range(4)]
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "?ordering=-last_used_at",
+            "?ordering=expiry_date&status=expiring_soon",
+            "?q=client&status=active",
+        ],
+    )
+    @pytest.mark.parametrize(("who", "expected"), [("manager", 11), ("api_user", 10)])
+    def test_a_fixed_number_of_queries_at_two_sizes(
+        self, client, request, owners, django_assert_num_queries, query, who, expected
+    ):
+        user = request.getfixturevalue(who)
+        client.force_login(user)
+        for api_client in bulk_clients(owners, 20):
+            bulk_usage(api_client, 3)
+        client.get(INDEX_URL + query)  # Warm up: content types, the session.
+
+        with django_assert_num_queries(expected):
+            small = client.get(INDEX_URL + query)
+        for api_client in bulk_clients(owners, 300, start=20):
+            bulk_usage(api_client, 3)
+        with django_assert_num_queries(expected):
+            large = client.get(INDEX_URL + query)
+
+        assert small.status_code == large.status_code == 200
+        assert len(rows(large)) >= len(rows(small)) > 0
+
+
+class TestDashboard:
+    def panel(self, response):
+        return soup(response).select_one("#api-clients-overview-section")
+
+    def test_managers_see_the_three_numbers_each_linking_to_its_list(
+        self, client, manager, api_user, make_user, make_client
+    ):
+        make_client(api_user, name="Far", expiry_date=in_days(90))
+        soon, _ = make_client(api_user, name="Soon", expiry_date=in_days(10))
+        revoked, _ = make_client(api_user, name="Revoked", expiry_date=in_days(10))
+        revoke_api_client(revoked, user=manager)
+        now = timezone.now()
+        use(revoked, at=now - datetime.timedelta(hours=1), refused=RefusalReason.REVOKED)
+        use(revoked, at=now - datetime.timedelta(hours=2), refused=RefusalReason.REVOKED)
+        use(soon, at=now - datetime.timedelta(hours=3), refused=RefusalReason.RATE_LIMITED)
+        use(soon, at=now - datetime.timedelta(hours=25), refused=RefusalReason.RATE_LIMITED)
+        use(soon, at=now - datetime.timedelta(hours=1))
+        client.force_login(manager)
+
+        panel = self.panel(client.get(DASHBOARD_URL))
+
+        assert "API clients" in text_of(panel)
+        items = [
+            (
+                text_of(a.select_one(".api-clients-overview__count")),
+                text_of(a.select_one(".api-clients-overview__label")),
+                a["href"],
+            )
+            for a in panel.select("a.api-clients-overview__link")
+        ]
+        assert items == [
+            ("2", "Active clients", f"{INDEX_URL}?status=active"),
+            ("1", "Expiring within 30 days", f"{INDEX_URL}?status=expiring_soon"),
+            ("3", "Refused requests in the last 24 hours", url("refused_requests")),
+        ]
+        # Each link leads to a list of what it counted.
+        assert names(client.get(items[0][2])) == ["Soon", "Far"]
+        assert names(client.get(items[1][2])) == ["Soon"]
+        refused = client.get(items[2][2])
+        assert len(soup(refused).select("#listing-results tbody tr")) == 3
+
+    def test_the_panel_costs_the_same_queries_at_two_sizes(
+        self, client, manager, api_user, django_assert_num_queries
+    ):
+        client.force_login(manager)
+        client.get(DASHBOARD_URL)
+        bulk_clients([api_user], 5)
+        with CaptureQueriesContext(connection) as small:
+            client.get(DASHBOARD_URL)
+        for api_client in bulk_clients([api_user], 200, start=5):
+            bulk_usage(api_client, 5)
+        with django_assert_num_queries(len(small.captured_queries)):
+            client.get(DASHBOARD_URL)
+
+    def test_admin_users_without_api_client_permissions_get_no_panel(self, client, make_user):
+        editor = make_user("editor")
+        editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+        client.force_login(editor)
+
+        assert self.panel(client.get(DASHBOARD_URL)) is None
+
+    def test_a_manager_without_pages_searches_api_clients_not_pages(self, client, manager):
+        client.force_login(manager)
+
+        page = soup(client.get(DASHBOARD_URL))
+
+        form = page.select_one("form[role=search]")
+        assert form["action"] == INDEX_URL
+        assert form.select_one("input[name=q]")["placeholder"] == "Search API clients…"
+        assert "Search all pages" not in page.decode()
+
+    def test_a_superuser_keeps_the_page_search(self, client, superuser):
+        client.force_login(superuser)
+
+        form = soup(client.get(DASHBOARD_URL)).select_one("form[role=search]")
+
+        assert form.select_one("input[name=q]")["placeholder"] == "Search all pages…"
+        assert form["action"] != INDEX_URL
+
+    def test_the_admin_search_box_offers_api_clients_after_pages(self, rf, manager, superuser):
+        from wagtail.admin.search import admin_search_areas
+
+        request = rf.get("/admin/")
+        request.user = manager
+        assert [a.name for a in admin_search_areas.search_items_for_request(request)][:1] == [
+            "api-clients"
+        ]
+        request.user = superuser
+        shown = [a.name for a in admin_search_areas.search_items_for_request(request)]
+        assert shown.index("pages") < shown.index("api-clients")
+
+
+class TestRefusedRequests:
+    def test_lists_the_last_24_hours_refusals_with_their_clients(
+        self, client, manager, api_user, make_client
+    ):
+        live, _ = make_client(api_user, name="Live")
+        gone, _ = make_client(api_user, name="Gone")
+        now = timezone.now()
+        use(live, at=now - datetime.timedelta(hours=1), refused=RefusalReason.RATE_LIMITED)
+        use(live, at=now - datetime.timedelta(hours=2))
+        use(live, at=now - datetime.timedelta(hours=30), refused=RefusalReason.RATE_LIMITED)
+        use(gone, at=now - datetime.timedelta(hours=3), refused=RefusalReason.DELETED)
+        delete_api_client(gone, user=manager)
+        client.force_login(manager)
+
+        response = client.get(url("refused_requests"))
+
+        assert table_headers(response)[:2] == ["Time", "Client name"]
+        table = soup(response).select("#listing-results tbody tr")
+        assert [text_of(row.find_all("td")[1]) for row in table] == ["Live", "Gone"]
+        # A deleted client's name, without a link to a page that is gone.
+        assert table[0].find_all("td")[1].a["href"] == url("inspect", live)
+        assert table[1].find_all("td")[1].a is None
+
+    def test_says_so_when_there_are_none(self, client, manager):
+        client.force_login(manager)
+
+        response = client.get(url("refused_requests"))
+
+        assert "No requests were refused in the last 24 hours." in text_of(soup(response))
+
+
+class TestTimes:
+    @pytest.mark.parametrize(
+        ("moment", "expected"),
+        [
+            (datetime.datetime(2026, 11, 29, 14, 39, 30), "29 November 2026, 2:39pm"),
+            (datetime.datetime(2026, 11, 29, 0, 5), "29 November 2026, 12:05am"),
+            (datetime.datetime(2026, 7, 1, 12, 0), "1 July 2026, 12:00pm"),
+        ],
+    )
+    def test_one_format(self, moment, expected):
+        aware = moment.replace(tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+        with timezone.override("Europe/London"):
+            assert format_time(aware) == expected
+
+    def test_the_history_page_reads_times_the_same_way(self, client, api_user, make_client):
+        api_client, _ = make_client(api_user)
+        client.force_login(api_user)
+
+        response = client.get(reverse("api_clients:history", args=(api_client.pk,)))
+
+        text = text_of(soup(response).select_one("#listing-results"))
+        assert "ago" not in text and "Just now" not in text
+        assert format_time(ApiClient.objects.get().created_at) in text
