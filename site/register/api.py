@@ -9,29 +9,81 @@ from django.shortcuts import get_object_or_404
 from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
 
 from api_clients.auth import ApiClientAuth
 from api_clients.models import MAX_ID
 
-from .models import TrainingProvider
+from .models import AccreditationStatus, ProviderType, TrainingProvider
 
 MAX_PAGE = 1_000_000
 
 
 class ErrorOut(Schema):
-    detail: str
+    """A refusal, in words."""
+
+    detail: str = Field(description="What went wrong, for people.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Not found."}]})
+
+
+class ValidationErrorItem(Schema):
+    type: str = Field(description="The kind of error, e.g. int_parsing or less_than_equal.")
+    loc: list[str | int] = Field(description="Where: the source (query, path) and the name.")
+    msg: str = Field(description="What is wrong, for people.")
+    ctx: dict | None = Field(None, description="Details, e.g. the limit a value passed.")
+
+
+class ValidationErrorOut(Schema):
+    """Parameters the API could not read: one entry for each."""
+
+    detail: list[ValidationErrorItem]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "type": "int_parsing",
+                            "loc": ["query", "page_size"],
+                            "msg": "Input should be a valid integer, "
+                            "unable to parse string as an integer",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+
+PROVIDER_EXAMPLE = {
+    "id": 17,
+    "operating_name": "Ashdown Teaching School Partnership",
+    "legal_name": "Ashdown Multi-Academy Trust",
+    "provider_type": "school",
+    "code": "1TZ",
+    "ukprn": "10012345",
+    "urn": "136214",
+    "accreditation_status": "accredited",
+    "updated_at": "2026-11-02T09:30:00Z",
+}
 
 
 class ProviderOut(Schema):
     id: int
     operating_name: str
     legal_name: str
-    provider_type: str
-    code: str
-    ukprn: str
+    provider_type: ProviderType = Field(
+        description="hei: higher education institution; school; other."
+    )
+    code: str = Field(description="The provider's 3-character code, like 1TZ.")
+    ukprn: str = Field(description="UK provider reference number: 8 digits starting with 1.")
     urn: str | None = Field(None, description="Unique reference number, for schools")
-    accreditation_status: str
-    updated_at: datetime.datetime
+    accreditation_status: AccreditationStatus
+    updated_at: datetime.datetime = Field(description="When the record last changed, UTC.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROVIDER_EXAMPLE]})
 
     @staticmethod
     def resolve_urn(provider):
@@ -41,8 +93,23 @@ class ProviderOut(Schema):
 class InfoOut(Schema):
     name: str
     version: str
-    client_name: str
-    client_expiry_date: datetime.date
+    client_name: str = Field(description="The calling API client's name.")
+    client_expiry_date: datetime.date = Field(
+        description="The last day the calling token works (site time zone)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Register of training providers API",
+                    "version": "1",
+                    "client_name": "Student records system",
+                    "client_expiry_date": "2027-03-27",
+                }
+            ]
+        },
+    )
 
 
 class ProviderFilter(FilterSchema):
@@ -74,7 +141,49 @@ class ProviderPagination(PageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=100)
 
 
-api = NinjaAPI(
+class RegisterAPI(NinjaAPI):
+    """The register's API; its OpenAPI document lists only the schemas its responses use.
+
+    django-ninja also puts the models it reads query parameters with (the
+    paginator's ``Input``, ``ProviderFilter``) among the components, though no
+    operation refers to them: they are how this code reads a request, not part
+    of the API.
+    """
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.get("components", {}).get("schemas", {})
+        for name in unreferenced_schemas(schema):
+            del components[name]
+        return schema
+
+
+def unreferenced_schemas(schema):
+    """Component schemas that nothing in the paths refers to, directly or through others."""
+    components = schema.get("components", {}).get("schemas", {})
+    used, todo = set(), [schema.get("paths", {})]
+    while todo:
+        for name in _references(todo.pop()):
+            if name not in used and name in components:
+                used.add(name)
+                todo.append(components[name])
+    return set(components) - used
+
+
+def _references(node):
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix):
+            yield ref.removeprefix(prefix)
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+api = RegisterAPI(
     title="Register of training providers API",
     version="1",
     description="Read the register of training providers. Every request needs "
@@ -84,6 +193,61 @@ api = NinjaAPI(
 )
 
 UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
+INVALID = {422: ValidationErrorOut}
+
+# What the document says beyond the bodies: the headers of a refusal, and the
+# words for each status (ninja writes only the body schema).
+RESPONSE_DOCS = {
+    "responses": {
+        401: {
+            "description": "No token, or one that does not work (unknown, expired, revoked, "
+            "deleted, or its owner deactivated). The body does not say which.",
+            "headers": {
+                "WWW-Authenticate": {
+                    "description": "The scheme to authenticate with.",
+                    "required": True,
+                    "schema": {"type": "string", "examples": ['Bearer realm="api"']},
+                }
+            },
+            "content": {
+                "application/json": {"example": {"detail": "Unauthorized"}},
+            },
+        },
+        429: {
+            "description": "Too many requests: by this client, or without a working token "
+            "from this address.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "examples": [42]},
+                }
+            },
+        },
+    }
+}
+INVALID_DOCS = {
+    "responses": {
+        422: {"description": "A parameter could not be read: each is listed in `detail`."}
+    }
+}
+NOT_FOUND_DOCS = {
+    "responses": {
+        404: {
+            "description": "No such provider.",
+            "content": {"application/json": {"example": {"detail": "Not found."}}},
+        }
+    }
+}
+
+
+def docs(*parts):
+    """Merge response documentation for an operation's ``openapi_extra``."""
+    merged = {"responses": {}}
+    for part in parts:
+        for status, details in part["responses"].items():
+            merged["responses"].setdefault(status, {}).update(details)
+    return merged
 
 
 @api.exception_handler(Http404)
@@ -91,7 +255,13 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-@api.get("/info", response={200: InfoOut, **UNAUTHORISED}, tags=["register"])
+@api.get(
+    "/info",
+    response={200: InfoOut, **UNAUTHORISED},
+    tags=["register"],
+    summary="About the API and the calling client",
+    openapi_extra=docs(RESPONSE_DOCS),
+)
 def info(request):
     """What this API is, and which client is calling."""
     return {
@@ -102,7 +272,13 @@ def info(request):
     }
 
 
-@api.get("/providers", response={200: list[ProviderOut], **UNAUTHORISED}, tags=["register"])
+@api.get(
+    "/providers",
+    response={200: list[ProviderOut], **UNAUTHORISED, **INVALID},
+    tags=["register"],
+    summary="List training providers",
+    openapi_extra=docs(RESPONSE_DOCS, INVALID_DOCS),
+)
 @paginate(ProviderPagination, page_size=25)
 def list_providers(request, filters: Query[ProviderFilter]):
     """Training providers, by operating name, 25 to a page; `changed_since` for what changed."""
@@ -111,8 +287,10 @@ def list_providers(request, filters: Query[ProviderFilter]):
 
 @api.get(
     "/providers/{provider_id}",
-    response={200: ProviderOut, 404: ErrorOut, **UNAUTHORISED},
+    response={200: ProviderOut, 404: ErrorOut, **UNAUTHORISED, **INVALID},
     tags=["register"],
+    summary="Get one training provider",
+    openapi_extra=docs(RESPONSE_DOCS, INVALID_DOCS, NOT_FOUND_DOCS),
 )
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
