@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
+from ninja.openapi.docs import Swagger
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
@@ -183,8 +184,25 @@ def _references(node):
             yield from _references(value)
 
 
+class RegisterDocs(Swagger):
+    """Swagger UI from the site's own static files, in a page with a language and AA colours.
+
+    Deep links are off: Swagger UI puts them as links inside each operation's
+    button, and a link inside a button is out of every keyboard's reach. So is
+    syntax highlighting, whose colours on its dark background fail AA.
+    """
+
+    template = "register/api_docs.html"
+    default_settings = {
+        **Swagger.default_settings,
+        "deepLinking": False,
+        "syntaxHighlight": {"activated": False},
+    }
+
+
 api = RegisterAPI(
     title="Register of training providers API",
+    docs=RegisterDocs(),
     version="1",
     description="Read the register of training providers. Every request needs "
     "`Authorization: Bearer <token>` with an API client's token.",

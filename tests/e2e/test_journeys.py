@@ -40,7 +40,8 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.get_by_role("link", name="API clients").first.click()
     page.wait_for_url("**/admin/api-clients/")
     expect(page.locator("h1")).to_have_text("API clients")
-    expect(page.get_by_text("Priya Patel")).to_be_visible()  # managers see who created each
+    # Managers see who created each.
+    expect(page.locator("#listing-results").get_by_text("Priya Patel")).to_be_visible()
     screenshot(page, "list")
     axe(page, "the list")
 
@@ -108,14 +109,14 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     axe(page, "the details page")
 
     page.get_by_role("link", name="Change client name").click()
-    expect(page.locator("h2#page-heading")).to_have_text("Change client name")
+    expect(page.locator("h1#page-heading")).to_have_text("Change client name")
     screenshot(page, "rename-form")
     axe(page, "the rename form")
     page.fill("#id_name", "Placement matching")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Save API client").click()
     page.get_by_text("API client updated").wait_for()
-    expect(page.locator("h2#page-heading")).to_contain_text("Placement matching")
+    expect(page.locator("h1#page-heading")).to_contain_text("Placement matching")
 
     page.get_by_role("link", name="Revoke API client").click()
     expect(page.get_by_text("Revoking an API client cannot be undone.")).to_be_visible()
@@ -123,7 +124,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     axe(page, "the revoke confirmation")
     page.get_by_role("button", name="Revoke API client").click()
     page.get_by_text("API client revoked").wait_for()
-    expect(page.locator("h2#page-heading").get_by_text("Revoked")).to_be_visible()
+    expect(page.locator("h1#page-heading").get_by_text("Revoked")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("^Change"))).to_have_count(0)
     screenshot(page, "revoked-details")
     axe(page, "the revoked details page")
@@ -179,7 +180,7 @@ def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_clie
     assert "/admin/pages/" not in page.url
 
     page.goto(f"/admin/api-clients/inspect/{own.pk}/")
-    expect(page.locator("h2#page-heading")).to_contain_text("Student records system")
+    expect(page.locator("h1#page-heading")).to_contain_text("Student records system")
 
 
 def tab_to(page, predicate, *, backwards=False, limit=80):
@@ -264,3 +265,55 @@ def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
     page.wait_for_load_state()
     assert token not in page.content()
     assert ApiClient.objects.filter(name="Once only").count() == 1
+
+
+def test_a_manager_finds_clients_from_the_dashboard(
+    page, people, sign_in, screenshot, axe, make_client, make_user
+):
+    for number in range(14):
+        make_client(
+            people["other"],
+            name=f"Partner feed {number + 1}",
+            expiry_date=today() + datetime.timedelta(days=200),
+        )
+    soon, _ = make_client(
+        people["owner"], name="Student records system", expiry_date=today() + datetime.timedelta(9)
+    )
+    expired, _ = make_client(people["owner"], name="Old finance export")
+    ApiClient.objects.filter(pk=expired.pk).update(expiry_date=today() - datetime.timedelta(2))
+    leaver = make_user("leaver", group="API users", first_name="Sam", last_name="Leaver")
+    make_client(leaver, name="Timetabling sync")
+    leaver.is_active = False
+    leaver.save()
+    sign_in("manager")
+
+    page.goto("/admin/")
+    panel = page.locator("#api-clients-overview-section")
+    expect(panel.get_by_role("link", name="15 Active clients")).to_be_visible()
+    screenshot(page, "dashboard")
+
+    panel.get_by_role("link", name="1 Expiring within 30 days").click()
+    expect(page.get_by_role("link", name="Student records system")).to_be_visible()
+    expect(page.get_by_text("Expires in 9 days")).to_be_visible()
+    expect(page.locator("#listing-results tbody tr")).to_have_count(1)
+
+    # The dashboard's search box finds clients by their owner's name.
+    page.goto("/admin/")
+    page.get_by_placeholder("Search API clients…").fill("Leaver")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/api-clients/?q=Leaver")
+    expect(page.get_by_role("link", name="Timetabling sync")).to_be_visible()
+    expect(page.locator("#listing-results tbody tr")).to_have_count(1)
+
+    page.goto("/admin/api-clients/")
+    statuses = [
+        s.strip() for s in page.locator("#listing-results td .w-status").all_text_contents()
+    ]
+    assert {"Active", "Expired", "Owner deactivated"} <= set(statuses)
+    expect(page.get_by_role("navigation", name="Pagination")).to_be_visible()
+    screenshot(page, "list-statuses")
+    axe(page, "the list with every status")
+
+    page.get_by_role("link", name="Last used").click()
+    page.wait_for_url("**ordering=last_used_at**")
+    axe(page, "the list sorted by last use")
