@@ -4,10 +4,13 @@
 Needs nothing but Python 3.11. Makes ``.venv``, installs what is needed (again
 only when a requirements file changed), then runs the site or the tests.
 
-    python3 dev.py run     migrate SQLite, load demo data, serve on 127.0.0.1:8000
+    python3 dev.py run [--bind HOST:PORT]
+                           migrate SQLite, load demo data, serve on 127.0.0.1:8000
+                           (or HOST:PORT; extra arguments go to runserver)
     python3 dev.py test    run every test (extra arguments go to pytest)
 """
 
+import argparse
 import hashlib
 import os
 import subprocess
@@ -43,20 +46,37 @@ def manage(*args, env=None):
     subprocess.run([PYTHON, ROOT / "manage.py", *args], check=True, cwd=ROOT, env=env)
 
 
+def bind_address(value):
+    """``HOST:PORT`` as given to ``--bind``: a host, then a port from 1 to 65535."""
+    host, colon, port = value.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, like 127.0.0.1:8000, not {value!r}")
+    return value
+
+
 def run(args):
+    parser = argparse.ArgumentParser(prog="python3 dev.py run")
+    parser.add_argument(
+        "--bind",
+        type=bind_address,
+        default=f"127.0.0.1:{os.environ.get('PORT') or 8000}",
+        help="HOST:PORT to listen on (default 127.0.0.1:$PORT, or 127.0.0.1:8000)",
+    )
+    options, runserver_args = parser.parse_known_args(args)
     install("requirements.txt")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
     manage("migrate", "--no-input", env=env)
     manage("load_demo_data", env=env)
+    site = f"http://{options.bind}"
     print(
-        "\nThe site is at http://127.0.0.1:8000/admin/ (API clients is in the menu).\n"
+        f"\nThe site is at {site}/admin/ (API clients is in the menu).\n"
         "Get a token: python3 dev.py manage api_clients create --owner apiuser1 "
         '--name "My system" --expires YYYY-MM-DD\n'
-        "Then: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/providers\n"
-        "API docs: http://127.0.0.1:8000/api/v1/docs\n",
+        f"Then: curl -H 'Authorization: Bearer <token>' {site}/api/v1/providers\n"
+        f"API docs: {site}/api/v1/docs\n",
         flush=True,
     )
-    manage("runserver", "127.0.0.1:8000", *args, env=env)
+    manage("runserver", options.bind, *runserver_args, env=env)
 
 
 def test(args):

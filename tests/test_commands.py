@@ -396,3 +396,47 @@ class TestPruneKeepsLastUsed:
     def test_days_past_a_century_are_refused(self, db):
         with pytest.raises(CommandError, match="--days must be 36500 or fewer"):
             run("prune", "--days", "1000000000")
+
+
+LIST_MANY = """
+import sys
+sys.path.insert(0, "site")
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from test_support_many import make_many
+make_many(4000)
+print("ready", file=sys.stderr, flush=True)
+call_command("api_clients", "list")
+"""
+
+
+def test_list_into_a_reader_that_stops_early_ends_quietly(tmp_path):
+    """``api_clients list | head``: no BrokenPipeError traceback when the reader goes."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.test_settings",
+        SQLITE_PATH=str(tmp_path / "many.sqlite3"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT / "site")]),
+    )
+    child = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", LIST_MANY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    first = child.stdout.readline()  # what `head -1` reads, then it goes
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    child.wait(timeout=120)
+
+    assert b"Bulk client" in first, first
+    assert "ready" in stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr

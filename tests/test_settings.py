@@ -91,3 +91,17 @@ def test_redis_url_selects_the_shared_cache(redis_url, backend):
     if redis_url:
         env["REDIS_URL"] = redis_url
     assert settings_value("settings.CACHES['default']['BACKEND']", **env) == backend
+
+
+def test_database_url_may_name_a_sqlite_file(tmp_path):
+    """DATABASE_URL is not for PostgreSQL only: ``sqlite:///path`` works as the README says."""
+    database = tmp_path / "from-url.sqlite3"
+    url = f"sqlite:///{database}"
+
+    migrated = run_manage("migrate", "--no-input", DEBUG="true", DATABASE_URL=url)
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert database.stat().st_size > 0
+    assert settings_value(
+        "settings.DATABASES['default']['ENGINE']", DEBUG="true", DATABASE_URL=url
+    ) == ("django.db.backends.sqlite3")

@@ -1,7 +1,8 @@
 """Settings for the Register of training providers site.
 
 Everything that differs between machines comes from the environment:
-``DATABASE_URL`` (PostgreSQL; SQLite when unset), ``REDIS_URL`` (the shared
+``DATABASE_URL`` (any database URL: PostgreSQL, or a SQLite file with
+``sqlite:///``; SQLite in db.sqlite3 when unset), ``REDIS_URL`` (the shared
 cache; local memory when unset), ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS``,
 ``DEBUG`` and ``ALLOWED_HOSTS``.
 """
@@ -101,7 +102,8 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-# SQLite is the embedded default; DATABASE_URL selects PostgreSQL (psycopg 3).
+# SQLite is the embedded default; DATABASE_URL selects another database: PostgreSQL
+# (psycopg 3) in production, or a SQLite file of its own (sqlite:///path).
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:

@@ -2,6 +2,8 @@
 
 import datetime
 import json
+import os
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -31,6 +33,17 @@ def _messages(error):
 
 class Command(BaseCommand):
     help = "Create, list, revoke and delete API clients, and prune old usage records."
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except BrokenPipeError:
+            # The reader stopped early (``api_clients list | head``): stop too,
+            # quietly, as other command-line tools do. Standard output goes to
+            # the null device so that Python's own flush at exit cannot fail.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
