@@ -117,10 +117,14 @@ def screenshot(tmp_path):
     folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name):
+    def take(page, name, *, height=None):
         settle(page)
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        if height:  # the admin scrolls inside its own frame: show more of a long page
+            page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
+            settle(page)
+        # A token never goes into a picture, even a test database's.
+        page.screenshot(path=str(path), full_page=True, mask=[page.locator("#api-client-token")])
         assert path.stat().st_size > 1000
         return path
 

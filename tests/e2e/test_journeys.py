@@ -7,10 +7,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from api_clients.dates import add_months, today
-from api_clients.models import ApiClient
+from api_clients.models import ApiClient, ApiClientUsage, RefusalReason
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -285,11 +286,23 @@ def test_a_manager_finds_clients_from_the_dashboard(
     make_client(leaver, name="Timetabling sync")
     leaver.is_active = False
     leaver.save()
+    ApiClientUsage.objects.create(
+        client=expired,
+        requested_at=timezone.now() - datetime.timedelta(hours=2),
+        method="GET",
+        path="/api/v1/providers",
+        status_code=401,
+        duration_ms=3,
+        refusal_reason=RefusalReason.EXPIRED,
+    )
     sign_in("manager")
 
     page.goto("/admin/")
     panel = page.locator("#api-clients-overview-section")
     expect(panel.get_by_role("link", name="15 Active clients")).to_be_visible()
+    expect(
+        panel.get_by_role("link", name="1 Refused requests in the last 24 hours")
+    ).to_be_visible()
     screenshot(page, "dashboard")
 
     panel.get_by_role("link", name="1 Expiring within 30 days").click()
@@ -311,7 +324,7 @@ def test_a_manager_finds_clients_from_the_dashboard(
     ]
     assert {"Active", "Expired", "Owner deactivated"} <= set(statuses)
     expect(page.get_by_role("navigation", name="Pagination")).to_be_visible()
-    screenshot(page, "list-statuses")
+    screenshot(page, "list-statuses", height=1500)
     axe(page, "the list with every status")
 
     page.get_by_role("link", name="Last used").click()
