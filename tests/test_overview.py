@@ -451,3 +451,60 @@ class TestTimes:
         text = text_of(soup(response).select_one("#listing-results"))
         assert "ago" not in text and "Just now" not in text
         assert format_time(ApiClient.objects.get().created_at) in text
+
+
+class TestPageFixes:
+    """What the pages lacked: each fixed, each checked through a real request."""
+
+    @pytest.mark.parametrize("page", ["add", "rename"])
+    def test_one_h1_on_form_pages_and_the_errors_the_field_names_exist(
+        self, client, api_user, make_client, page
+    ):
+        api_client, _ = make_client(api_user)
+        client.force_login(api_user)
+        target = url("add") if page == "add" else url("rename", api_client)
+        data = {"name": " "}
+        if page == "add":
+            data.update(expiry_date_day="", expiry_date_month="", expiry_date_year="")
+
+        response = client.post(target, data)
+
+        html = soup(response)
+        assert len(html.select("h1")) == 1
+        name = html.select_one("#id_name")
+        described = name["aria-describedby"].split()
+        assert described
+        for element_id in described:
+            assert html.find(id=element_id) is not None, element_id
+        assert "Enter client name" in text_of(html.find(id="id_name_error"))
+
+    def test_the_token_page_says_how_to_use_it_and_links_to_the_docs(self, client, api_user):
+        from test_admin_add import create
+
+        client.force_login(api_user)
+        _, response = create(client, name="Docs reader")
+
+        html = soup(response)
+        assert len(html.select("h1")) == 1
+        assert "Authorization: Bearer <token>" in text_of(html.select_one("main"))
+        [docs] = [a for a in html.select("main a") if text_of(a) == "Read the API documentation"]
+        assert docs["href"] == "/api/v1/docs"
+
+    def test_without_a_docs_url_the_token_page_has_no_docs_link(self, client, api_user, settings):
+        from test_admin_add import create
+
+        settings.API_CLIENTS = {**settings.API_CLIENTS, "API_DOCS_URL": ""}
+        client.force_login(api_user)
+        _, response = create(client, name="Docs reader")
+
+        assert "Read the API documentation" not in response.content.decode()
+
+    def test_the_requests_page_header_names_the_client(self, client, api_user, make_client):
+        api_client, _ = make_client(api_user, name="Student records system")
+        client.force_login(api_user)
+
+        response = client.get(url("requests", api_client))
+
+        header = soup(response).select_one("header")
+        assert "Student records system" in text_of(header.select_one("h1"))
+        assert "Student records system" in text_of(header.select_one(".w-breadcrumbs__sublabel"))

@@ -167,21 +167,14 @@ def sign_in(page):
 
 @pytest.fixture
 def groups(transactional_db):
-    """The shipped groups. A live server's database is flushed between tests, and
-    with it what the data migration made, so they are made again here."""
-    from django.contrib.auth.models import Group, Permission
+    """The shipped groups: a live server's database is flushed between tests, and
+    with it what the data migration made; the root conftest makes them again."""
+    from django.contrib.auth.models import Group
 
-    access_admin = Permission.objects.get(
-        content_type__app_label="wagtailadmin", codename="access_admin"
+    return (
+        Group.objects.get(name="API client managers"),
+        Group.objects.get(name="API users"),
     )
-    client_permissions = Permission.objects.filter(
-        content_type__app_label="api_clients", content_type__model="apiclient"
-    )
-    managers, _ = Group.objects.get_or_create(name="API client managers")
-    managers.permissions.set([access_admin, *client_permissions])
-    api_users, _ = Group.objects.get_or_create(name="API users")
-    api_users.permissions.set([access_admin, client_permissions.get(codename="add_apiclient")])
-    return managers, api_users
 
 
 @pytest.fixture

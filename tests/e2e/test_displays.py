@@ -179,6 +179,9 @@ def test_every_page_of_the_section(page, display, clients, sign_in, axe, screens
         "el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight",
         token_box.element_handle(),
     ), "the token is cut off"
+    # The panel and the token field under it are as wide as each other.
+    panel_width = page.locator(".api-clients-panel").bounding_box()["width"]
+    assert abs(panel_width - token_box.bounding_box()["width"]) < 2
     if display == "dark-phone":
         screenshot(page, "token-created-phone")
 
