@@ -4,8 +4,10 @@ import datetime
 import re
 
 import pytest
-from admin_helpers import (
+from django.utils import timezone
+from helpers import (
     INDEX_URL,
+    bearer,
     buttons,
     caption,
     expire,
@@ -22,17 +24,12 @@ from admin_helpers import (
     text_of,
     url,
 )
-from django.utils import timezone
 
 from api_clients.dates import format_date, format_time, today
 from api_clients.models import ApiClient, ApiClientUsage
 from api_clients.services import delete_api_client, revoke_api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def list_entries(response):

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from helpers import bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
@@ -16,10 +17,6 @@ from register.models import AccreditationStatus, ProviderType, TrainingProvider
 pytestmark = pytest.mark.django_db
 
 PROVIDERS = "/api/v1/providers"
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
