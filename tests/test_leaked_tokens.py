@@ -337,3 +337,22 @@ class TestSettings:
 
         assert default == "None"  # the app's default: GitHub's URL
         assert configured == "/etc/register/github-keys.json"
+
+
+def test_the_regex_in_the_readme_finds_every_token_and_its_checksum_reads_as_described():
+    import re
+    import zlib
+
+    readme = (ROOT / "README.md").read_text()
+    pattern = re.search(r"its regular expression: `([^`]+)`", readme).group(1)
+    for _ in range(200):
+        token = tokens.generate_token()
+        assert re.fullmatch(pattern, token)
+        assert re.findall(pattern, f"API_TOKEN='{token}'\n") == [token]
+        secret, check = token[4:36], token[36:]
+        value, digits = zlib.crc32(f"rtp_{secret}".encode()), ""
+        for _ in range(6):
+            value, remainder = divmod(value, 62)
+            digits = tokens.BASE62_ALPHABET[remainder] + digits
+        assert check == digits
+    assert not re.search(pattern, "xrtp_" + "a" * 38)
