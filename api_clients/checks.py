@@ -1,6 +1,7 @@
 """System checks: a misconfiguration fails ``manage.py check``, not the first request."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -102,8 +103,20 @@ def _check_secret_scanning_keys(configured):
                 id="api_clients.E006",
             )
         ]
-    if value.startswith(("http://", "https://")):
+    if value.startswith("https://"):
         return []
+    if value.startswith("http://"):
+        host = urlsplit(value).hostname or ""
+        if host in {"localhost", "127.0.0.1", "::1"}:
+            return []
+        return [
+            Warning(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] is a plain http URL: {value!r}.",
+                hint="Anyone between the site and that host could swap the keys and sign "
+                "reports that revoke any client. Use https, or a local file.",
+                id="api_clients.W003",
+            )
+        ]
     if "://" in value:
         return [
             Error(

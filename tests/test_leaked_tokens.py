@@ -298,6 +298,7 @@ class TestSettings:
             (5, "api_clients.E006"),
             ("ftp://keys.example.com/keys.json", "api_clients.E006"),
             ("/no/such/keys.json", "api_clients.W002"),
+            ("http://keys.example.com/keys.json", "api_clients.W003"),
         ],
     )
     def test_a_bad_keys_source_fails_the_checks(self, settings, value, error):
@@ -321,7 +322,11 @@ class TestSettings:
     def test_good_sources_pass(self, settings, tmp_path):
         keys = tmp_path / "keys.json"
         keys.write_text('{"public_keys": []}')
-        for source in (str(keys), "https://api.github.com/meta/public_keys/secret_scanning"):
+        for source in (
+            str(keys),
+            "https://api.github.com/meta/public_keys/secret_scanning",
+            "http://127.0.0.1:8001/keys.json",
+        ):
             settings.API_CLIENTS = {"SECRET_SCANNING_KEYS": source}
             assert check_api_clients_settings(None) == []
 
