@@ -305,11 +305,12 @@ def _read_body(request):
 
 @sensitive_variables("body", "reports")
 def report_github_tokens(request):
-    """Report tokens found in public (GitHub secret scanning partner program).
+    """GitHub's secret scanning partner reports: tokens found in public.
 
-    Signed by GitHub with ECDSA: see GitHub's secret scanning partner program.
-    Tokens that belong to an active API client revoke it at once, and its
-    owner is emailed.
+    The body is a JSON array of `{"token", "type", "url", "source"}`, signed by
+    GitHub with ECDSA (`Github-Public-Key-Identifier`, `Github-Public-Key-Signature`).
+    An active client whose token is reported is revoked at once and its owner
+    emailed. The answer labels each token `true_positive` or `false_positive`.
     """
     rate = get_setting("SECRET_SCANNING_RATE_LIMIT")
     try:

@@ -656,3 +656,29 @@ class TestAround:
 
         assert "revoked" in caplog.text
         assert token not in caplog.text
+
+
+def test_a_shared_cache_that_is_down_skips_the_limit_and_the_key_cache_but_not_the_report(
+    client, settings, github_key, owner, make_client, monkeypatch
+):
+    from api_clients import auth
+
+    class DownCache:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("the cache is down")
+
+            return fail
+
+    monkeypatch.setattr(auth, "cache", DownCache())
+    monkeypatch.setattr(secret_scanning, "cache", DownCache())
+    api_client, token = make_client(owner)
+    with KeysServer(keys_document(github_key.entry())) as server:
+        use_keys_source(settings, server.url)
+
+        response = post_report(client, [report(token)], github_key)
+
+    assert response.status_code == 200
+    assert response.json()[0]["label"] == "true_positive"
+    api_client.refresh_from_db()
+    assert api_client.is_revoked
