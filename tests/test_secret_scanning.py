@@ -682,3 +682,17 @@ def test_a_shared_cache_that_is_down_skips_the_limit_and_the_key_cache_but_not_t
     assert response.json()[0]["label"] == "true_positive"
     api_client.refresh_from_db()
     assert api_client.is_revoked
+
+
+def test_a_token_made_before_a_secret_key_rotation_is_still_found(
+    client, keys_file, github_key, owner, make_client, settings
+):
+    api_client, token = make_client(owner)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-" + "x" * 32
+
+    response = post_report(client, [report(token)], github_key)
+
+    assert response.json()[0]["label"] == "true_positive"
+    api_client.refresh_from_db()
+    assert api_client.is_revoked
