@@ -56,6 +56,7 @@ class TestDetailsPage:
         link = note.find("a")
         assert link["href"] == LEAK_URL
         assert "noreferrer" in link["rel"]
+        assert "{#" not in response.content.decode()  # no template comment shows
 
     def test_a_reported_token_says_it_was_reported(self, client, owner, make_client):
         api_client, _ = make_client(owner, name="Feed")
