@@ -79,7 +79,9 @@ def revoke_leaked(client, *, leak, user=None):
     or revoked by a concurrent report, is left as it is and nobody is emailed:
     a token reported twice is revoked once and mailed once.
     """
-    if client.is_deleted or not client.is_active:
+    # Not "is_active": a client whose owner is deactivated is revoked all the
+    # same, so that reactivating the owner does not bring a leaked token back.
+    if client.is_deleted or client.is_revoked or client.is_expired:
         return False
     try:
         revoke_api_client(client, user=user, leak=leak)

@@ -142,7 +142,7 @@ def revoke_api_client(client, *, user, leak=None):
 
     ``leak`` says the token was found in public, as ``{"source": "github",
     "url": ...}`` or ``{"source": "reported"}``: the audit entry keeps it, under
-    its own action, and only an Active client is revoked for it.
+    its own action, and an expired client is left as it is.
     """
     with transaction.atomic():
         locked = _lock(client)
@@ -150,8 +150,9 @@ def revoke_api_client(client, *, user, leak=None):
             raise ApiClientError("This API client has been deleted.")
         if locked.is_revoked:
             raise ApiClientError("This API client has already been revoked.")
-        if leak is not None and not locked.is_active:
-            raise ApiClientError("Only active API clients can be revoked.")
+        if leak is not None and locked.is_expired:
+            # An expired token no longer works: nothing to stop, nobody to alarm.
+            raise ApiClientError("This API client has expired.")
         locked.revoked_at = timezone.now()
         locked.revoked_by = user if user and user.pk else None
         locked.save(update_fields=["revoked_at", "revoked_by"])
