@@ -362,3 +362,34 @@ def test_the_regex_in_the_readme_finds_every_token_and_its_checksum_reads_as_des
             digits = tokens.BASE62_ALPHABET[remainder] + digits
         assert check == digits
     assert not re.search(pattern, "xrtp_" + "a" * 38)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_at_once_revoke_once_and_mail_once(make_user, make_client):
+    import threading
+
+    from django.db import connections
+
+    owner = make_user("racer", email="racer@example.com")
+    api_client, _ = make_client(owner)
+    # Each report read the client as active before either revoked it.
+    copies = [ApiClient.objects.select_related("owner").get(pk=api_client.pk) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def report(copy):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(leaked_tokens.revoke_leaked(copy, leak=leaked_tokens.reported_leak()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report, args=(copy,)) for copy in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [False, True]
+    assert ApiClientLogEntry.objects.filter(action=LEAKED_TOKEN_ACTION).count() == 1
+    assert len(mail.outbox) == 1
