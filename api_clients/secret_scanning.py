@@ -5,7 +5,8 @@ GitHub's partner format: the body is a JSON array of ``{"token", "type", "url",
 ``Github-Public-Key-Identifier`` names the key and ``Github-Public-Key-Signature``
 holds the base64 DER signature. The public keys come from
 ``API_CLIENTS["SECRET_SCANNING_KEYS"]``: GitHub's URL by default (fetched with a
-short timeout, kept in the shared cache for an hour), or a local file of the
+short timeout, kept in the shared cache for an hour, the last good copy serving
+while GitHub cannot be reached), or a local file of the
 same JSON shape. Every key listed is accepted, current or not, so a report
 signed just before GitHub rotates its keys still verifies.
 
@@ -24,7 +25,6 @@ import json
 import logging
 import math
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -49,9 +49,14 @@ logger = logging.getLogger(__name__)
 KEY_ID_HEADER = "Github-Public-Key-Identifier"
 SIGNATURE_HEADER = "Github-Public-Key-Signature"
 
-FETCH_TIMEOUT_SECONDS = 5  # the whole fetch, not each read: a slow server cannot hold us
-KEYS_CACHE_SECONDS = 3600
-KEYS_REFRESH_SECONDS = 60  # an unknown key id fetches the keys again at most this often
+# Checked between reads too, so a server that trickles its answer cannot hold a request.
+FETCH_TIMEOUT_SECONDS = 5
+KEYS_FRESH_SECONDS = 3600  # fetched again after an hour
+# GitHub allows 60 unauthenticated API requests an hour per address: an unknown
+# key id fetches the keys again at most this often, and a failed fetch falls
+# back to the last good copy, kept this long, trying again after the same wait.
+KEYS_REFRESH_SECONDS = 300
+KEYS_KEEP_SECONDS = 7 * 86400
 KEYS_MAX_BYTES = 256 * 1024
 RETRY_AFTER_SECONDS = 60
 
@@ -171,18 +176,31 @@ def public_keys(*, refresh=False):
     """The configured public keys, ``{key_identifier: PEM}``; raises KeysUnavailable.
 
     A local file is read each time, so replacing it takes effect at once. A URL
-    is fetched once an hour (or on ``refresh``) and kept in the shared cache.
+    is fetched once an hour (or on ``refresh``) and kept in the shared cache;
+    when it cannot be fetched, the last good copy serves, if there is one.
     """
     source = _keys_source()
     if not _is_url(source):
         return parse_public_keys(_read_file(source))
     key = _cache_key(source)
-    if not refresh:
-        cached = _cache_call("get", key)
-        if isinstance(cached, dict):
-            return cached
-    keys = parse_public_keys(_fetch_url(source))
-    _cache_call("set", key, keys, timeout=KEYS_CACHE_SECONDS)
+    cached = _cache_call("get", key)
+    if not (isinstance(cached, dict) and isinstance(cached.get("keys"), dict)):
+        cached = None
+    now = time.time()
+    if cached is not None and not refresh and now < cached.get("fresh_until", 0):
+        return cached["keys"]
+    try:
+        keys = parse_public_keys(_fetch_url(source))
+    except KeysUnavailable as error:
+        if cached is None:
+            raise
+        logger.error("Secret-scanning keys not fetched, the last good copy serves: %s.", error)
+        keys, fresh_for = cached["keys"], KEYS_REFRESH_SECONDS
+    else:
+        fresh_for = KEYS_FRESH_SECONDS
+    _cache_call(
+        "set", key, {"keys": keys, "fresh_until": now + fresh_for}, timeout=KEYS_KEEP_SECONDS
+    )
     return keys
 
 
@@ -197,7 +215,7 @@ def verify_signature(body, key_identifier, signature):
     """True if ``signature`` (base64 DER ECDSA) signs ``body`` with the named key.
 
     False for a bad signature or a key id GitHub does not list (after fetching
-    the keys again, at most once a minute, in case GitHub has just added it).
+    the keys again, at most once in five minutes, in case GitHub has just added it).
     Raises KeysUnavailable when the keys cannot be read, or the named key
     cannot be loaded.
     """

@@ -383,7 +383,7 @@ class TestKeysUrl:
         api_client.refresh_from_db()
         assert api_client.is_revoked
 
-    def test_a_new_key_id_fetches_the_keys_again_at_most_once_a_minute(
+    def test_a_new_key_id_fetches_the_keys_again_at_most_once_in_five_minutes(
         self, client, settings, github_key
     ):
         newer = SigningKey("github-key-2027")
@@ -395,7 +395,7 @@ class TestKeysUrl:
 
             assert post_report(client, [], newer).status_code == 200
             assert server.requests == 2
-            # Within the minute, an unknown id does not fetch them again.
+            # Within five minutes, an unknown id does not fetch them again.
             for _ in range(3):
                 assert post_report(client, [], SigningKey("made-up")).status_code == 401
             assert server.requests == 2
@@ -433,6 +433,28 @@ class TestKeysUrl:
             "detail": "The signature cannot be checked now. Try again later."
         }
         assert_unchanged(api_client)
+
+    def test_when_github_cannot_be_reached_the_last_good_keys_serve(
+        self, client, settings, monkeypatch, github_key, owner, make_client
+    ):
+        api_client, token = make_client(owner)
+        with KeysServer(keys_document(github_key.entry())) as server:
+            use_keys_source(settings, server.url)
+            monkeypatch.setattr(secret_scanning, "KEYS_FRESH_SECONDS", -1)  # stale at once
+            assert post_report(client, [], github_key).status_code == 200
+            assert post_report(client, [], github_key).status_code == 200
+            server.status = 500
+
+            response = post_report(client, [report(token)], github_key)
+            again = post_report(client, [], github_key)
+
+        assert response.status_code == 200
+        assert response.json()[0]["label"] == "true_positive"
+        assert again.status_code == 200
+        # One failed try, then the copy serves for a while without asking again.
+        assert server.requests == 3
+        api_client.refresh_from_db()
+        assert api_client.is_revoked
 
     def test_a_failed_fetch_is_not_cached(self, client, settings, github_key):
         with KeysServer(keys_document(github_key.entry())) as server:
