@@ -19,6 +19,7 @@ from helpers import (
     INDEX_URL,
     SITE_HISTORY_URL,
     add_data,
+    bearer,
     between_message,
     buttons,
     caption,
@@ -269,7 +270,7 @@ class TestTokenPage:
         token = token_on(response)
         client.logout()
 
-        api = client.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"})
+        api = client.get("/api/v1/info", headers=bearer(token))
 
         assert api.status_code == 200
         assert api.json()["client_name"] == "Working client"
