@@ -8,6 +8,8 @@ CLIENT_RATE_LIMIT         "600/min"  requests a client may make ("N/s|min|h|day"
 ADDRESS_RATE_LIMIT        "60/min"   requests without a valid token, per address
 USAGE_RETENTION_DAYS      90         usage records older than this are pruned
 RECENT_USAGE_DAYS         30         days of usage shown on a client's page
+RATE_LIMIT_WITHOUT_CACHE  "skip"     when the shared cache fails: "skip" the rate
+                                     limits, or "refuse" requests with 503
 ========================= ========== ==================================================
 """
 
@@ -26,7 +28,9 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "RATE_LIMIT_WITHOUT_CACHE": "skip",
 }
+RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 
 
 def get_setting(name):
