@@ -37,6 +37,21 @@ SUBMISSION_MEMORY_SECONDS = 60 * 60
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
 
 
+def _cached(key):
+    """What the shared cache holds for ``key``; None if it is down (the session still guards)."""
+    try:
+        return cache.get(key)
+    except Exception:  # any backend's connection or timeout error
+        return None
+
+
+def _cache(key, value):
+    try:
+        cache.set(key, value, SUBMISSION_MEMORY_SECONDS)
+    except Exception:  # the add flow works without the cache, only less guarded
+        pass
+
+
 def submission_cache_key(user, submission):
     return f"api_clients:add:created:{user.pk}:{submission}"
 
@@ -145,7 +160,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         if submission:
             # Two clicks at once both read the session before either saved it:
             # the shared cache knows what the first one created.
-            created_pk = cache.get(submission_cache_key(request.user, submission))
+            created_pk = _cached(submission_cache_key(request.user, submission))
             if created_pk is not None:
                 return self._already_created(created_pk)
         draft = get_draft(request)
@@ -175,9 +190,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             form.add_error("name", error.messages[0] if error.messages else None)
             return self._invalid(form)
 
-        cache.set(
-            submission_cache_key(request.user, submission), client.pk, SUBMISSION_MEMORY_SECONDS
-        )
+        _cache(submission_cache_key(request.user, submission), client.pk)
         request.session.pop(DRAFT_KEY, None)
         remembered = dict(list(created.items())[-(REMEMBERED_SUBMISSIONS - 1) :]) if created else {}
         remembered[submission] = client.pk

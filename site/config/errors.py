@@ -5,7 +5,9 @@ database is down, and for a request refused before the user is known (a host
 that is not allowed).
 """
 
+import logging
 import sys
+import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -14,6 +16,11 @@ from django.template import loader
 API_PREFIXES = ("/api/", "/health")
 UNAVAILABLE_DETAIL = "The service is unavailable. Try again later."
 RETRY_AFTER_SECONDS = 30
+# Seconds between two ERROR lines about the database being down, per process.
+FAULT_LOG_INTERVAL = 60
+
+logger = logging.getLogger(__name__)
+_fault_logged_at = None
 
 
 def is_api_request(request):
@@ -39,10 +46,24 @@ def server_error(request):
     """
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
+        _log_database_failure(error)
         return service_unavailable(request)
     if is_api_request(request):
         return JsonResponse({"detail": "Something went wrong. Try again later."}, status=500)
     return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+def _log_database_failure(error):
+    global _fault_logged_at
+    now = time.monotonic()
+    if _fault_logged_at is not None and now - _fault_logged_at < FAULT_LOG_INTERVAL:
+        return
+    _fault_logged_at = now
+    logger.error(
+        "The database is not answering (%s: %s); requests get 503 until it is back.",
+        type(error).__name__,
+        str(error).strip(),
+    )
 
 
 def bad_request(request, exception):
