@@ -105,7 +105,7 @@ def serve(args):
     print(f"Serving on http://{options.bind}/ (DEBUG off)", flush=True)
     # The server takes this process's place, so a signal to it reaches gunicorn.
     os.chdir(ROOT)
-    os.execve(gunicorn[0], gunicorn, env)
+    os.execve(gunicorn[0], gunicorn, env)  # noqa: S606 - a fixed command, no shell
 
 
 def manage_command(args):

@@ -5,6 +5,7 @@ Where the binaries are missing the tests skip with one line saying why; under
 CI (CI=true) they are required.
 """
 
+import contextlib
 import glob
 import os
 import shutil
@@ -120,8 +121,15 @@ class PostgresServer:
     def start(self):
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
-            self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"),
-            "-w", "start",
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "start",
         )
 
     def stop(self):
@@ -134,7 +142,14 @@ class PostgresServer:
     def end_connections(self):
         """Close every client's connection, as a crash or a failover would."""
         self._run(
-            self.psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qAtc",
+            self.psql,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-qAtc",
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
         )
@@ -147,12 +162,8 @@ class PostgresServer:
         os.kill(self.postmaster_pid, signal.SIGCONT)
 
     def destroy(self):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.resume()
-        except (OSError, ValueError):
-            pass
-        try:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
             self.stop()
-        except (subprocess.SubprocessError, OSError):
-            pass
         shutil.rmtree(self.directory, ignore_errors=True)

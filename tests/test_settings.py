@@ -20,7 +20,6 @@ def run_manage(*args, **env):
             "REDIS_URL",
             "SECRET_KEY",
             "DEBUG",
-            "ALLOW_DEVELOPMENT_KEY",
             "DJANGO_SETTINGS_MODULE",
         }
     }

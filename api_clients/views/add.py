@@ -7,6 +7,7 @@ session. A repeated final POST (reload, Back, double click) finds its
 submission already used and goes to the client's page instead.
 """
 
+import contextlib
 import datetime
 import uuid
 
@@ -46,10 +47,9 @@ def _cached(key):
 
 
 def _cache(key, value):
-    try:
+    # The add flow works without the cache, only with the session alone to guard it.
+    with contextlib.suppress(Exception):  # any backend's connection or timeout error
         cache.set(key, value, SUBMISSION_MEMORY_SECONDS)
-    except Exception:  # the add flow works without the cache, only less guarded
-        pass
 
 
 def submission_cache_key(user, submission):

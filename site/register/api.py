@@ -130,7 +130,9 @@ def info(request):
     }
 
 
-@api.api_operation(READ, "/providers", response={200: list[ProviderOut], **UNAUTHORISED}, tags=["register"])
+@api.api_operation(
+    READ, "/providers", response={200: list[ProviderOut], **UNAUTHORISED}, tags=["register"]
+)
 @paginate(ProviderPagination, page_size=25)
 def list_providers(request, filters: Query[ProviderFilter]):
     """Training providers, by operating name, 25 to a page; `changed_since` for what changed."""

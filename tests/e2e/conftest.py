@@ -134,13 +134,16 @@ def page(context):
     page.add_init_script(
         """document.addEventListener('securitypolicyviolation', event => console.error(
             'Content Security Policy violation: ' + event.violatedDirective + ' blocked ' +
-            (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber));"""
+            (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' +
+            event.lineNumber));"""
     )
     page.on(
         "console",
-        lambda message: violations.append(f"{page.url}: {message.text}")
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     yield page
     assert not errors, f"JavaScript errors on the page: {errors}"
