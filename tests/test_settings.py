@@ -21,6 +21,7 @@ def run_manage(*args, **env):
             "SECRET_KEY",
             "DEBUG",
             "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests set it for their own process
         }
     }
     return subprocess.run(
