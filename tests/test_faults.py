@@ -282,3 +282,22 @@ def test_a_database_that_stalls_answers_503_json_in_time_and_recovers(
 
     print(f"database stalled: 503 in {seconds:.2f} s")
     assert_served(port, token)
+
+
+def test_a_query_stuck_behind_a_lock_is_cancelled_with_503_json_and_recovers(
+    site_on_private_postgres, private_postgres
+):
+    import psycopg
+
+    port, token = site_on_private_postgres
+    assert_served(port, token)
+
+    # Another session holds the clients' table: the token lookup waits, until
+    # the statement timeout cancels it.
+    with psycopg.connect(private_postgres.url) as blocker:
+        blocker.execute("LOCK TABLE api_clients_apiclient IN ACCESS EXCLUSIVE MODE")
+        seconds = assert_unavailable(port, token)
+        blocker.rollback()
+
+    print(f"query behind a lock: 503 in {seconds:.2f} s")
+    assert_served(port, token)

@@ -83,8 +83,16 @@ def wait_until(page, predicate, timeout=15):
     Playwright's wait_for_function evaluates its predicate as a string inside
     the page, which the site's Content-Security-Policy (rightly) refuses.
     """
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate):
+    while True:
+        try:
+            if page.evaluate(predicate):
+                return
+        except Error as error:  # the page navigated while it was asked: ask the next one
+            if "context was destroyed" not in str(error):
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {predicate}")
         page.wait_for_timeout(50)
