@@ -207,18 +207,20 @@ def site_on_private_postgres(private_postgres, tmp_path_factory):
         "print(token)",
     ).split()[-1]
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
-        + ["--pythonpath", str(ROOT / "site"), "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "1", "--timeout", "60", "--no-control-socket"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path_factory.mktemp("log") / "server.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+            + ["--pythonpath", str(ROOT / "site"), "--bind", f"127.0.0.1:{port}"]
+            + ["--workers", "1", "--timeout", "60", "--no-control-socket"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=log_file,
+        )
     try:
         wait_for_port(port)
-        yield port, token
+        yield port, token, log
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -243,7 +245,7 @@ def assert_served(port, token):
 def test_a_database_that_is_down_answers_503_json_and_recovers(
     site_on_private_postgres, private_postgres
 ):
-    port, token = site_on_private_postgres
+    port, token, log = site_on_private_postgres
     assert_served(port, token)
 
     private_postgres.stop()
@@ -261,6 +263,10 @@ def test_a_database_that_is_down_answers_503_json_and_recovers(
         private_postgres.start()
 
     print(f"database down: 503 in {seconds:.2f} s")
+    # The outage is logged once, at ERROR, without a traceback per request.
+    written = log.read_text()
+    assert written.count("The database is not answering") == 1, written
+    assert "Traceback" not in written and "Service Unavailable" not in written
     assert_served(port, token)
     assert http(port, "/health")[0] == 200
 
@@ -268,7 +274,7 @@ def test_a_database_that_is_down_answers_503_json_and_recovers(
 def test_a_database_that_stalls_answers_503_json_in_time_and_recovers(
     site_on_private_postgres, private_postgres
 ):
-    port, token = site_on_private_postgres
+    port, token, log = site_on_private_postgres
     assert_served(port, token)
 
     private_postgres.end_connections()
@@ -289,7 +295,7 @@ def test_a_query_stuck_behind_a_lock_is_cancelled_with_503_json_and_recovers(
 ):
     import psycopg
 
-    port, token = site_on_private_postgres
+    port, token, log = site_on_private_postgres
     assert_served(port, token)
 
     # Another session holds the clients' table: the token lookup waits, until

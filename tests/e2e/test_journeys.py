@@ -274,3 +274,21 @@ def test_api_docs_render_under_the_content_security_policy(page, live_server):
         "Register of training providers API"
     )
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
+
+
+def test_admin_sign_in_is_refused_after_five_failures(page, people):
+    page.goto("/admin/login/")
+    for _ in range(5):
+        page.fill("#id_username", "manager")
+        page.fill("#id_password", "not-the-password")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("load")
+
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "password-123!")
+    page.click("button[type=submit]")
+
+    expect(
+        page.get_by_text("Too many failed sign-in attempts. Try again in 15 minutes.")
+    ).to_be_visible()
+    assert "/admin/login/" in page.url
