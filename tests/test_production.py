@@ -194,7 +194,8 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client):
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["script-src"] == "'self'"
     assert "unsafe-eval" not in policy
-    assert directives["frame-ancestors"] == "'none'"
+    assert directives["frame-ancestors"] == "'self'"
+    assert directives["object-src"] == "'none'"
 
 
 def test_over_https_every_answer_carries_hsts(client):

@@ -123,7 +123,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # SQLite is the embedded default; DATABASE_URL selects PostgreSQL (psycopg 3).
 # A database that is down or stalled must fail a request fast (a 503, see
-# config/faults.py), never hang it: connecting gives up after
+# config/errors.py), never hang it: connecting gives up after
 # DATABASE_CONNECT_TIMEOUT seconds, a statement after DATABASE_STATEMENT_TIMEOUT
 # milliseconds (0: no limit, for long migrations).
 if os.environ.get("DATABASE_URL"):
@@ -231,7 +231,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# The site's own pages only: Wagtail's preview panel frames the site itself.
+X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # Content-Security-Policy: only the site's own script files, stylesheets,
 # images and fonts; no inline script and no eval. The admin's markup carries
@@ -248,7 +249,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": ["'self'"],
     }
 }
 
