@@ -231,8 +231,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# The site's own pages only: Wagtail's preview panel frames the site itself.
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No framing (Wagtail's preview views lift this for themselves); the policy's
+# frame-ancestors below lets the preview panel frame the site's own pages.
+X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy: only the site's own script files, stylesheets,
 # images and fonts; no inline script and no eval. The admin's markup carries
