@@ -228,3 +228,22 @@ def test_a_flood_of_refused_requests_writes_at_most_one_line_each_below_warning(
         (record.levelname, record.getMessage()) for record in lines
     ]
     assert all(record.exc_info is None for record in lines)
+
+
+def test_an_endpoint_without_token_auth_refuses_other_methods_with_its_own_auth():
+    from ninja import NinjaAPI
+
+    from register.api import refuse_other_methods
+
+    other = NinjaAPI(urls_namespace="refusal_test")
+
+    @other.post("/hook", auth=None)
+    def hook(request):
+        return {}
+
+    refuse_other_methods(other.default_router)
+
+    operations = other.default_router.path_operations["/hook"].operations
+    refusal = next(operation for operation in operations if "GET" in operation.methods)
+    assert refusal.auth_param is None
+    assert "POST" not in refusal.methods and "HEAD" in refusal.methods

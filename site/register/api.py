@@ -165,6 +165,8 @@ def refuse_other_methods(router):
                 path,
                 others,
                 _refusal_view(path, allowed),
+                # The endpoint's own authentication, whatever it is.
+                auth=path_view.operations[0].auth_param,
                 response={405: ErrorOut, **UNAUTHORISED},
                 include_in_schema=False,
             )
@@ -185,6 +187,7 @@ def _refusal_view(path, allowed):
     return refuse
 
 
+# After the last endpoint of the router, before the catch-all below.
 refuse_other_methods(api.default_router)
 
 
