@@ -103,7 +103,11 @@ def test_head_without_a_token_is_401(client):
 
 def test_the_openapi_document_does_not_list_head_or_the_405_answers(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    assert {method for operations in paths.values() for method in operations} == {"get"}
+    for path in ("/api/v1/info", "/api/v1/providers", "/api/v1/providers/{provider_id}"):
+        assert set(paths[path]) == {"get"}
+    assert not {"head", "put", "patch", "delete", "options"} & {
+        method for operations in paths.values() for method in operations
+    }
 
 
 # --- /health -----------------------------------------------------------------
@@ -247,3 +251,21 @@ def test_an_endpoint_without_token_auth_refuses_other_methods_with_its_own_auth(
     refusal = next(operation for operation in operations if "GET" in operation.methods)
     assert refusal.auth_param is None
     assert "POST" not in refusal.methods and "HEAD" in refusal.methods
+
+
+@pytest.mark.parametrize(("value", "errors"), [("skip", []), ("refuse", []), ("ignore", ["E007"])])
+def test_what_to_do_without_the_cache_is_checked(settings, value, errors):
+    from api_clients.checks import check_api_clients_settings
+
+    settings.API_CLIENTS = {**django_settings.API_CLIENTS, "RATE_LIMIT_WITHOUT_CACHE": value}
+    found = [error.id.rsplit(".", 1)[1] for error in check_api_clients_settings(None)]
+
+    assert found == errors
+
+
+def test_the_secret_scanning_endpoint_refuses_get_with_405_without_a_token(client):
+    response = client.get("/api/v1/secret-scanning/github")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"detail": "Method not allowed."}

@@ -13,6 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from ninja.signature.utils import get_path_param_names
 
 from api_clients.auth import ApiClientAuth
+from api_clients.secret_scanning import add_secret_scanning_endpoint
 
 from .models import TrainingProvider
 
@@ -94,6 +95,8 @@ api = RegisterAPI(
     auth=ApiClientAuth(),
     urls_namespace="register_api",
 )
+# Added first: the catch-all at the end of this module would answer for its path.
+add_secret_scanning_endpoint(api)
 
 UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
 READ = ["GET", "HEAD"]
