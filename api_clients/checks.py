@@ -12,6 +12,7 @@ from .conf import (
     MAX_RECENT_USAGE_DAYS,
     MAX_RETENTION_DAYS,
     MAX_SECRET_SCANNING_BODY_BYTES,
+    RATE_LIMIT_WITHOUT_CACHE_CHOICES,
     RATE_PATTERN,
     parse_rate,
 )
@@ -72,6 +73,17 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E004",
                 )
             )
+    without_cache = configured.get("RATE_LIMIT_WITHOUT_CACHE", DEFAULTS["RATE_LIMIT_WITHOUT_CACHE"])
+    if without_cache not in RATE_LIMIT_WITHOUT_CACHE_CHOICES:
+        errors.append(
+            Error(
+                f"API_CLIENTS['RATE_LIMIT_WITHOUT_CACHE'] must be 'skip' or 'refuse', "
+                f"not {without_cache!r}.",
+                hint="What the API does while the shared cache is down: serve requests "
+                "without rate limits, or refuse them with 503.",
+                id="api_clients.E007",
+            )
+        )
     errors.extend(_check_secret_scanning_keys(configured))
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(

@@ -12,6 +12,8 @@ SECRET_SCANNING_KEYS           GitHub's   where secret-scanning public keys come
                                           an http(s) URL, or a local JSON file
 SECRET_SCANNING_RATE_LIMIT     "60/min"   secret-scanning reports accepted per address
 SECRET_SCANNING_MAX_BODY_BYTES 1048576    larger reports are refused with 413
+RATE_LIMIT_WITHOUT_CACHE       "skip"     when the shared cache fails: "skip" the rate
+                                          limits, or "refuse" requests with 503
 ============================== ========== ============================================
 """
 
@@ -36,7 +38,9 @@ DEFAULTS = {
     "SECRET_SCANNING_KEYS": GITHUB_SECRET_SCANNING_KEYS_URL,
     "SECRET_SCANNING_RATE_LIMIT": "60/min",
     "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
+    "RATE_LIMIT_WITHOUT_CACHE": "skip",
 }
+RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 
 
 def get_setting(name):
