@@ -13,6 +13,7 @@ an unknown token from a dead one. Requests with a valid token are rate limited
 per client; every other request per address.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ from .models import ApiClient, RefusalReason
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
+UNAVAILABLE_DETAIL = _("The service is unavailable. Try again later.")
+
+logger = logging.getLogger(__name__)
 
 # Where the token check leaves its outcome for ApiClientUsageMiddleware.
 CHECK_ATTRIBUTE = "api_client_check"
@@ -56,14 +60,16 @@ class TokenCheck:
     ``client`` is the client the token belongs to, whether it was accepted or
     not (None for no token or an unknown one); ``refusal`` why a known client's
     request was refused (a ``RefusalReason``, "" when accepted). ``retry_after``
-    is set when a rate limit refused it, in seconds. ``challenge``: the answer
-    asks for a Bearer token, as every answer without a working token does.
+    is set when a rate limit refused it, in seconds, or when the shared cache
+    is down and the site refuses then (``cache_unavailable``). ``challenge``: the
+    answer asks for a Bearer token, as every answer without a working token does.
     """
 
     client: ApiClient | None = None
     refusal: str = ""
     retry_after: float | None = None
     challenge: bool = False
+    cache_unavailable: bool = False
 
     @property
     def accepted(self):
@@ -75,7 +81,37 @@ class TokenCheck:
         return self.client is not None
 
 
+class CacheUnavailable(HttpError):
+    """The shared cache is down and the site chose to refuse rather than skip limits."""
+
+    def __init__(self):
+        super().__init__(503, str(UNAVAILABLE_DETAIL))
+
+
 _clock = time.time  # what the rate limit tells the time by
+
+# Seconds between two ERROR lines about the cache being down, per process.
+CACHE_ERROR_LOG_INTERVAL = 60
+# What a 503 for a missing cache tells the caller to wait.
+CACHE_RETRY_AFTER_SECONDS = 30
+_cache_error_logged_at = None
+
+
+def _log_cache_failure(error):
+    global _cache_error_logged_at
+    now = time.monotonic()
+    if _cache_error_logged_at is not None and now - _cache_error_logged_at < (
+        CACHE_ERROR_LOG_INTERVAL
+    ):
+        return
+    _cache_error_logged_at = now
+    skipping = get_setting("RATE_LIMIT_WITHOUT_CACHE") == "skip"
+    logger.error(
+        "The shared cache is not answering (%s: %s); rate limits are %s until it is back.",
+        type(error).__name__,
+        error,
+        "skipped" if skipping else "refusing requests with 503",
+    )
 
 
 def _count_in_window(key, period):
@@ -83,13 +119,23 @@ def _count_in_window(key, period):
 
     One atomic increment: app servers counting at the same time cannot lose
     each other's requests, as a read-modify-write of the count would.
+
+    If the cache itself fails, the count is None: the limit is skipped (or,
+    with ``RATE_LIMIT_WITHOUT_CACHE = "refuse"``, the request refused with a
+    503), and the failure logged at ERROR at most once a minute.
     """
     try:
-        return cache.incr(key)
-    except ValueError:  # the window's first request
-        if cache.add(key, 1, timeout=period + 1):
-            return 1
-        return cache.incr(key)  # another server started the window meanwhile
+        try:
+            return cache.incr(key)
+        except ValueError:  # the window's first request
+            if cache.add(key, 1, timeout=period + 1):
+                return 1
+            return cache.incr(key)  # another server started the window meanwhile
+    except Exception as error:  # any backend's connection or timeout error
+        _log_cache_failure(error)
+        if get_setting("RATE_LIMIT_WITHOUT_CACHE") == "refuse":
+            raise CacheUnavailable() from error
+        return None
 
 
 def _check_rate(rate, scope, ident):
@@ -98,7 +144,8 @@ def _check_rate(rate, scope, ident):
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
-    if _count_in_window(key, period) <= allowed:
+    count = _count_in_window(key, period)
+    if count is None or count <= allowed:
         return None
     return (window + 1) * period - now
 
@@ -124,6 +171,8 @@ class ApiClientAuth(HttpAuthBase):
     def __call__(self, request):
         check = self.check(request)
         setattr(request, CHECK_ATTRIBUTE, check)
+        if check.cache_unavailable:
+            raise CacheUnavailable()
         if check.retry_after is not None:
             raise RateLimited(check.retry_after)
         if not check.accepted:
@@ -136,14 +185,27 @@ class ApiClientAuth(HttpAuthBase):
         token = self._token_from_header(request)
         client = find_client(token) if token else None
         refusal = client and token_refusal(client, owner_is_active=client.owner_is_active)
-        if client is None or refusal:
-            # Without a working token: limited per address, answered with a challenge.
-            address = BaseThrottle().get_ident(request)
+        working = client is not None and not refusal
+        try:
+            if not working:
+                # Without a working token: limited per address, answered with a challenge.
+                address = BaseThrottle().get_ident(request)
+                retry_after = _check_rate(
+                    get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
+                )
+                return TokenCheck(client, refusal or "", retry_after, challenge=True)
             retry_after = _check_rate(
-                get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
+                get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
             )
-            return TokenCheck(client, refusal or "", retry_after, challenge=True)
-        retry_after = _check_rate(get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk)
+        except CacheUnavailable:
+            # The site refuses rather than skips limits while the cache is down.
+            return TokenCheck(
+                client,
+                refusal or "",
+                CACHE_RETRY_AFTER_SECONDS,
+                challenge=not working,
+                cache_unavailable=True,
+            )
         if retry_after is not None:
             return TokenCheck(client, RefusalReason.RATE_LIMITED, retry_after)
         return TokenCheck(client)

@@ -1,6 +1,7 @@
 """The register API: training providers, read with an API client's bearer token."""
 
 import datetime
+import inspect
 from typing import Annotated
 
 from django.db.models import Q
@@ -10,10 +11,12 @@ from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.openapi.docs import Swagger
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.signature.utils import get_path_param_names
 from pydantic import ConfigDict
 
 from api_clients.auth import ApiClientAuth
 from api_clients.models import MAX_ID
+from api_clients.secret_scanning import add_secret_scanning_endpoint
 
 from .models import AccreditationStatus, ProviderType, TrainingProvider
 
@@ -143,16 +146,19 @@ class ProviderPagination(PageNumberPagination):
 
 
 class RegisterAPI(NinjaAPI):
-    """The register's API; its OpenAPI document lists only the schemas its responses use.
+    """The register's ninja API, and its OpenAPI document.
 
-    django-ninja also puts the models it reads query parameters with (the
-    paginator's ``Input``, ``ProviderFilter``) among the components, though no
-    operation refers to them: they are how this code reads a request, not part
-    of the API.
+    Every GET also answers HEAD, which the document leaves implicit. And the
+    document lists only the schemas its operations use: django-ninja also puts
+    the models it reads query parameters with (the paginator's ``Input``,
+    ``ProviderFilter``) among the components, though no operation refers to
+    them: they are how this code reads a request, not part of the API.
     """
 
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            operations.pop("head", None)
         components = schema.get("components", {}).get("schemas", {})
         for name in unreferenced_schemas(schema):
             del components[name]
@@ -209,9 +215,14 @@ api = RegisterAPI(
     auth=ApiClientAuth(),
     urls_namespace="register_api",
 )
+# Added first: the catch-all at the end of this module would answer for its path.
+add_secret_scanning_endpoint(api)
 
 UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
 INVALID = {422: ValidationErrorOut}
+READ = ["GET", "HEAD"]
+# What an endpoint that does not take a method answers it with: 405.
+OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # What the document says beyond the bodies: the headers of a refusal, and the
 # words for each status (ninja writes only the body schema).
@@ -268,12 +279,26 @@ def docs(*parts):
     return merged
 
 
+class MethodNotAllowed(Exception):
+    def __init__(self, allowed):
+        super().__init__("Method not allowed.")
+        self.allowed = sorted(allowed)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-@api.get(
+@api.exception_handler(MethodNotAllowed)
+def method_not_allowed(request, exc):
+    response = api.create_response(request, {"detail": "Method not allowed."}, status=405)
+    response["Allow"] = ", ".join(exc.allowed)
+    return response
+
+
+@api.api_operation(
+    READ,
     "/info",
     response={200: InfoOut, **UNAUTHORISED},
     tags=["register"],
@@ -290,7 +315,8 @@ def info(request):
     }
 
 
-@api.get(
+@api.api_operation(
+    READ,
     "/providers",
     response={200: list[ProviderOut], **UNAUTHORISED, **INVALID},
     tags=["register"],
@@ -303,7 +329,8 @@ def list_providers(request, filters: Query[ProviderFilter]):
     return filters.filter(TrainingProvider.objects.live())
 
 
-@api.get(
+@api.api_operation(
+    READ,
     "/providers/{provider_id}",
     response={200: ProviderOut, 404: ErrorOut, **UNAUTHORISED, **INVALID},
     tags=["register"],
@@ -313,6 +340,47 @@ def list_providers(request, filters: Query[ProviderFilter]):
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
+
+
+def refuse_other_methods(router):
+    """Answer every method an endpoint does not take with 405 JSON and ``Allow``.
+
+    The answer comes after the token check, like any other: a known client's
+    request is rate limited and recorded, an unknown caller gets the same 401
+    as always. (ninja's own 405 is an HTML page that skips all three.)
+    """
+    for path, path_view in router.path_operations.items():
+        allowed = {method for operation in path_view.operations for method in operation.methods}
+        others = [method for method in OTHER_METHODS if method not in allowed]
+        if others:
+            path_view.add_operation(
+                path,
+                others,
+                _refusal_view(path, allowed),
+                # The endpoint's own authentication, whatever it is.
+                auth=path_view.operations[0].auth_param,
+                response={405: ErrorOut, **UNAUTHORISED},
+                include_in_schema=False,
+            )
+
+
+def _refusal_view(path, allowed):
+    def refuse(request, **path_params):
+        raise MethodNotAllowed(allowed)
+
+    # The path's parameters, declared so that ninja matches them to the path.
+    refuse.__signature__ = inspect.Signature(
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str)
+            for name in sorted(get_path_param_names(path))
+        ]
+    )
+    return refuse
+
+
+# After the last endpoint of the router, before the catch-all below.
+refuse_other_methods(api.default_router)
 
 
 class _AnyPathConverter:
@@ -331,7 +399,7 @@ register_converter(_AnyPathConverter, "api_any_path")
 
 
 @api.api_operation(
-    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    list(OTHER_METHODS),
     "/{api_any_path:unknown_path}",
     include_in_schema=False,
 )
