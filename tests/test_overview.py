@@ -5,12 +5,12 @@ import datetime
 import zoneinfo
 
 import pytest
-from admin_helpers import INDEX_URL, soup, squash, table_headers, text_of, url
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from helpers import INDEX_URL, soup, squash, table_headers, text_of, url
 from test_admin_queries import bulk_clients, bulk_usage
 
 from api_clients.dates import format_time, today
