@@ -508,3 +508,25 @@ class TestPageFixes:
         header = soup(response).select_one("header")
         assert "Student records system" in text_of(header.select_one("h1"))
         assert "Student records system" in text_of(header.select_one(".w-breadcrumbs__sublabel"))
+
+
+class TestHistoryFilter:
+    def test_the_date_filter_needs_no_inline_script_and_still_filters(
+        self, client, api_user, make_client
+    ):
+        api_client, _ = make_client(api_user)
+        client.force_login(api_user)
+        history = reverse("api_clients:history", args=(api_client.pk,))
+
+        page = soup(client.get(history))
+        inline = [
+            s for s in page.select("script:not([src])") if s.get("type") != "application/json"
+        ]
+        later = today() + datetime.timedelta(days=2)
+        none = client.get(history, {"timestamp_from": later.isoformat()})
+        some = client.get(history, {"timestamp_to": later.isoformat()})
+
+        assert inline == []
+        assert [i["type"] for i in page.select("input[name^=timestamp_]")] == ["date", "date"]
+        assert len(soup(none).select("#listing-results tbody tr")) == 0
+        assert len(soup(some).select("#listing-results tbody tr")) == 1
