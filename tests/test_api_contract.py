@@ -10,7 +10,9 @@ import datetime
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -42,7 +44,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api_schema(db):
-    return schemathesis.openapi.from_wsgi(OPENAPI_URL, get_wsgi_application())
+    # As Django's test client does: the request signals must not close the
+    # test's database connection (and with it the test's transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi(OPENAPI_URL, get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
