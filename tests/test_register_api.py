@@ -229,8 +229,9 @@ class TestOpenApi:
         assert re.fullmatch(r"3\.\d+\.\d+", document["openapi"])
         assert document["info"]["title"] == "Register of training providers API"
 
-    def test_it_lists_the_three_operations(self, document):
+    def test_it_lists_the_four_operations(self, document):
         assert set(document["paths"]) == {
+            "/api/v1/client",
             "/api/v1/info",
             "/api/v1/providers",
             "/api/v1/providers/{provider_id}",

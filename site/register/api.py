@@ -10,6 +10,7 @@ from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
+from api_clients.api import ClientOut, describe_calling_client
 from api_clients.auth import ApiClientAuth
 from api_clients.models import MAX_ID
 
@@ -117,6 +118,12 @@ def list_providers(request, filters: Query[ProviderFilter]):
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
+
+
+@api.get("/client", response={200: ClientOut, **UNAUTHORISED}, tags=["client"])
+def calling_client(request):
+    """The calling API client: its name, when the token used stops working, and its rate limit."""
+    return describe_calling_client(request)
 
 
 class _AnyPathConverter:

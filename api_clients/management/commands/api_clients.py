@@ -1,4 +1,4 @@
-"""Manage API clients from the command line: create, list, revoke, delete, prune."""
+"""Manage API clients from the command line: create, list, renew, revoke, delete, prune."""
 
 import datetime
 import json
@@ -13,12 +13,13 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
 from api_clients.conf import MAX_RETENTION_DAYS, get_setting
-from api_clients.dates import format_date
-from api_clients.lifecycle import ApiClientError
+from api_clients.dates import format_date, format_time
+from api_clients.lifecycle import OVERLAPS, ApiClientError, previous_token_works
 from api_clients.models import ApiClient, ApiClientUsage, Status
 from api_clients.services import (
     create_api_client,
     delete_api_client,
+    renew_api_client,
     revoke_api_client,
 )
 
@@ -30,7 +31,7 @@ def _messages(error):
 
 
 class Command(BaseCommand):
-    help = "Create, list, revoke and delete API clients, and prune old usage records."
+    help = "Create, list, renew, revoke and delete API clients, and prune old usage records."
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -52,6 +53,22 @@ class Command(BaseCommand):
             "--status", choices=[s.value for s in Status], help="Only this status."
         )
         listing.add_argument("--json", action="store_true", help="Print JSON for scripts.")
+
+        renew = commands.add_parser(
+            "renew", help="Give an active client a new token and expiry date; print it once."
+        )
+        renew.add_argument("client_id", type=int, help="The client's id (see list).")
+        renew.add_argument(
+            "--expires", required=True, help="New expiry date, YYYY-MM-DD, within the horizon."
+        )
+        renew.add_argument(
+            "--overlap",
+            choices=list(OVERLAPS),
+            default="0",
+            help="How long the current token keeps working (default 0: it stops now).",
+        )
+        renew.add_argument("--by", help="Username recorded in the audit log as who did it.")
+        renew.add_argument("--json", action="store_true", help="Print JSON for scripts.")
 
         for name, text in (("revoke", "Revoke a client."), ("delete", "Delete a client.")):
             sub = commands.add_parser(name, help=text)
@@ -86,13 +103,17 @@ class Command(BaseCommand):
         except ApiClient.DoesNotExist:
             raise CommandError(f"No API client has the id {client_id}.") from None
 
+    @staticmethod
+    def _expiry_date(expires):
+        try:
+            return datetime.date.fromisoformat(expires.strip())
+        except ValueError:
+            raise CommandError("--expires must be a real date, like 2027-03-27.") from None
+
     @method_decorator(sensitive_variables("token"))
     def handle_create(self, *, owner, name, expires, json: bool, **options):
         owner_user = self._user(owner, "--owner")
-        try:
-            expiry_date = datetime.date.fromisoformat(expires.strip())
-        except ValueError:
-            raise CommandError("--expires must be a real date, like 2027-03-27.") from None
+        expiry_date = self._expiry_date(expires)
         client, token = create_api_client(owner=owner_user, name=name, expiry_date=expiry_date)
         if json:
             self.stdout.write(
@@ -112,6 +133,43 @@ class Command(BaseCommand):
             )
             self.stdout.write("Token (shown once, copy it now):")
             self.stdout.write(token)
+
+    @method_decorator(sensitive_variables("token"))
+    def handle_renew(self, *, client_id, expires, overlap, by, json: bool, **options):
+        expiry_date = self._expiry_date(expires)
+        user = self._user(by, "--by")
+        client, token = renew_api_client(
+            self._client(client_id), expiry_date=expiry_date, overlap=overlap, user=user
+        )
+        works = previous_token_works(client)
+        if json:
+            self.stdout.write(
+                _dumps(
+                    {
+                        "id": client.pk,
+                        "name": client.name,
+                        "expiry_date": client.expiry_date.isoformat(),
+                        "previous_token_stops_at": client.previous_token_expires_at.isoformat()
+                        if works
+                        else None,
+                        "token": token,
+                    }
+                )
+            )
+            return
+        self.stdout.write(
+            f"Generated a new token for API client {client.pk} {client.name!r}, "
+            f"expires {format_date(client.expiry_date)}."
+        )
+        if works:
+            self.stdout.write(
+                "The previous token stops working on "
+                f"{format_time(client.previous_token_expires_at)}."
+            )
+        else:
+            self.stdout.write("The previous token no longer works.")
+        self.stdout.write("Token (shown once, copy it now):")
+        self.stdout.write(token)
 
     def handle_list(self, *, owner, status, json: bool, **options):
         clients = ApiClient.objects.alive().select_related("owner")
