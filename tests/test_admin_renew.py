@@ -32,6 +32,7 @@ from admin_helpers import (
     page_title,
     soup,
     summary,
+    table_rows,
     text_of,
     url,
 )
@@ -143,6 +144,17 @@ class TestTheDetailsPage:
         assert rows["Expiry date"][0] == format_date(in_days(100))
         revoke_api_client(renewed, user=api_user)
         assert "Previous token" not in summary(owner_browser.get(url("inspect", api_client)))
+
+    def test_requests_with_the_previous_token_say_so(self, owner_browser, mine, api_user):
+        api_client, old_token = mine
+        _, new_token = renew_api_client(
+            api_client, expiry_date=in_days(100), overlap="1h", user=api_user
+        )
+        assert works(old_token) and works(new_token)
+
+        rows = table_rows(owner_browser.get(url("requests", api_client)), "main table.listing")
+        statuses = [row[3] for row in rows]
+        assert statuses == ["200", "200 (previous token)"]
 
     def test_no_row_once_the_previous_token_has_stopped(self, owner_browser, mine, api_user):
         renew_api_client(mine[0], expiry_date=in_days(100), overlap="0", user=api_user)
