@@ -8,6 +8,7 @@ CLIENT_RATE_LIMIT         "600/min"  requests a client may make ("N/s|min|h|day"
 ADDRESS_RATE_LIMIT        "60/min"   requests without a valid token, per address
 USAGE_RETENTION_DAYS      90         usage records older than this are pruned
 RECENT_USAGE_DAYS         30         days of usage shown on a client's page
+EXPIRY_REMINDER_DAYS      [30, 7, 1] days before expiry that owners are emailed
 ========================= ========== ==================================================
 """
 
@@ -19,6 +20,7 @@ from django.conf import settings
 MAX_HORIZON_MONTHS = 120
 MAX_RECENT_USAGE_DAYS = 366
 MAX_RETENTION_DAYS = 36_500
+MAX_REMINDER_DAYS = 3_660
 
 DEFAULTS = {
     "EXPIRY_HORIZON_MONTHS": 12,
@@ -26,6 +28,7 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "EXPIRY_REMINDER_DAYS": (30, 7, 1),
 }
 
 
