@@ -704,10 +704,8 @@ def test_a_fresh_session_cannot_use_anothers_submission(api_user, other_api_user
     assert token_on(token_page) not in replay.content.decode()
 
 
-# Serialised rollback: it starts with the groups the migrations made, which
-# another transactional test before it may have flushed.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_final_posts_sent_at_once_create_one_client_and_show_one_token(api_user):
+@pytest.mark.django_db(transaction=True)
+def test_final_posts_sent_at_once_create_one_client_and_show_one_token(shipped_groups, api_user):
     """Clicks sent at once: each request has its own database connection and reads
     the session before any of them saved it. SQLite takes one writer at a time,
     so there they queue, as they would on a SQLite site."""

@@ -553,10 +553,10 @@ def _at_once(*actions):
     return results
 
 
-# Serialised rollback: each starts with the groups the migrations made,
-# which a transactional test before it has flushed.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_final_posts_sent_at_once_renew_once_and_show_one_token(api_user, make_client):
+@pytest.mark.django_db(transaction=True)
+def test_final_posts_sent_at_once_renew_once_and_show_one_token(
+    shipped_groups, api_user, make_client
+):
     api_client, _ = make_client(api_user)
     browser = Client()
     browser.force_login(api_user)
@@ -576,11 +576,9 @@ def test_final_posts_sent_at_once_renew_once_and_show_one_token(api_user, make_c
     assert works(token_on(shown[0]))
 
 
-# Serialised rollback: each starts with the groups the migrations made,
-# which a transactional test before it has flushed.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_renewal_racing_a_revoke_leaves_a_revoked_client_and_no_live_token(
-    api_user, manager, make_client
+    shipped_groups, api_user, manager, make_client
 ):
     api_client, old_token = make_client(api_user)
     browser = Client()
