@@ -1,4 +1,5 @@
-"""Manage API clients from the command line: create, list, renew, revoke, delete, prune."""
+"""Manage API clients from the command line: create, list, renew, revoke, delete, prune,
+and send expiry reminders."""
 
 import datetime
 import json
@@ -16,6 +17,7 @@ from api_clients.conf import MAX_RETENTION_DAYS, get_setting
 from api_clients.dates import format_date, format_time
 from api_clients.lifecycle import OVERLAPS, ApiClientError, previous_token_works
 from api_clients.models import ApiClient, ApiClientUsage, Status
+from api_clients.reminders import send_reminders
 from api_clients.services import (
     create_api_client,
     delete_api_client,
@@ -74,6 +76,11 @@ class Command(BaseCommand):
             sub = commands.add_parser(name, help=text)
             sub.add_argument("client_id", type=int, help="The client's id (see list).")
             sub.add_argument("--by", help="Username recorded in the audit log as who did it.")
+
+        commands.add_parser(
+            "send_reminders",
+            help="Email owners whose clients expire soon or just expired; run it daily.",
+        )
 
         prune = commands.add_parser(
             "prune", help="Delete usage records older than the retention period."
@@ -208,6 +215,17 @@ class Command(BaseCommand):
         client = delete_api_client(self._client(client_id), user=self._user(by, "--by"))
         self.stdout.write(f"Deleted API client {client.pk} {client.name!r}.")
 
+    def handle_send_reminders(self, **options):
+        outcome = send_reminders()
+        self.stdout.write(f"Sent {_count(outcome.sent, 'reminder')}.")
+        if outcome.skipped:
+            reasons = ", ".join(
+                f"{number} {reason}" for reason, number in sorted(outcome.skipped.items())
+            )
+            self.stdout.write(f"Skipped {_count(outcome.skipped.total(), 'client')}: {reasons}.")
+        else:
+            self.stdout.write("Skipped no clients.")
+
     def handle_prune(self, *, days, **options):
         days = get_setting("USAGE_RETENTION_DAYS") if days is None else days
         if days < 1:
@@ -228,6 +246,10 @@ class Command(BaseCommand):
                 .delete()
             )
         self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
+
+
+def _count(number, noun):
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _dumps(value):
