@@ -14,6 +14,7 @@ per client; every other request per address.
 """
 
 import datetime
+import logging
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ from .models import ApiClient, RefusalReason, TokenUsed
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
+UNAVAILABLE_DETAIL = _("The service is unavailable. Try again later.")
+
+logger = logging.getLogger(__name__)
 
 # Where the token check leaves its outcome for ApiClientUsageMiddleware.
 CHECK_ATTRIBUTE = "api_client_check"
@@ -57,8 +61,9 @@ class TokenCheck:
     ``client`` is the client the token belongs to, whether it was accepted or
     not (None for no token or an unknown one); ``refusal`` why a known client's
     request was refused (a ``RefusalReason``, "" when accepted). ``retry_after``
-    is set when a rate limit refused it, in seconds. ``challenge``: the answer
-    asks for a Bearer token, as every answer without a working token does.
+    is set when a rate limit refused it, in seconds, or when the shared cache
+    is down and the site refuses then (``cache_unavailable``). ``challenge``: the
+    answer asks for a Bearer token, as every answer without a working token does.
     ``token`` is which of the client's tokens was used ("current" or
     "previous"); ``expires_at`` when that token stops working, set only when
     it works (a rate-limited request's token works too).
@@ -68,6 +73,7 @@ class TokenCheck:
     refusal: str = ""
     retry_after: float | None = None
     challenge: bool = False
+    cache_unavailable: bool = False
     token: str = TokenUsed.CURRENT
     expires_at: datetime.datetime | None = None
 
@@ -81,7 +87,37 @@ class TokenCheck:
         return self.client is not None
 
 
+class CacheUnavailable(HttpError):
+    """The shared cache is down and the site chose to refuse rather than skip limits."""
+
+    def __init__(self):
+        super().__init__(503, str(UNAVAILABLE_DETAIL))
+
+
 _clock = time.time  # what the rate limit tells the time by
+
+# Seconds between two ERROR lines about the cache being down, per process.
+CACHE_ERROR_LOG_INTERVAL = 60
+# What a 503 for a missing cache tells the caller to wait.
+CACHE_RETRY_AFTER_SECONDS = 30
+_cache_error_logged_at = None
+
+
+def _log_cache_failure(error):
+    global _cache_error_logged_at
+    now = time.monotonic()
+    if _cache_error_logged_at is not None and now - _cache_error_logged_at < (
+        CACHE_ERROR_LOG_INTERVAL
+    ):
+        return
+    _cache_error_logged_at = now
+    skipping = get_setting("RATE_LIMIT_WITHOUT_CACHE") == "skip"
+    logger.error(
+        "The shared cache is not answering (%s: %s); rate limits are %s until it is back.",
+        type(error).__name__,
+        error,
+        "skipped" if skipping else "refusing requests with 503",
+    )
 
 
 def _count_in_window(key, period):
@@ -89,13 +125,23 @@ def _count_in_window(key, period):
 
     One atomic increment: app servers counting at the same time cannot lose
     each other's requests, as a read-modify-write of the count would.
+
+    If the cache itself fails, the count is None: the limit is skipped (or,
+    with ``RATE_LIMIT_WITHOUT_CACHE = "refuse"``, the request refused with a
+    503), and the failure logged at ERROR at most once a minute.
     """
     try:
-        return cache.incr(key)
-    except ValueError:  # the window's first request
-        if cache.add(key, 1, timeout=period + 1):
-            return 1
-        return cache.incr(key)  # another server started the window meanwhile
+        try:
+            return cache.incr(key)
+        except ValueError:  # the window's first request
+            if cache.add(key, 1, timeout=period + 1):
+                return 1
+            return cache.incr(key)  # another server started the window meanwhile
+    except Exception as error:  # any backend's connection or timeout error
+        _log_cache_failure(error)
+        if get_setting("RATE_LIMIT_WITHOUT_CACHE") == "refuse":
+            raise CacheUnavailable() from error
+        return None
 
 
 def _check_rate(rate, scope, ident):
@@ -104,7 +150,8 @@ def _check_rate(rate, scope, ident):
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
-    if _count_in_window(key, period) <= allowed:
+    count = _count_in_window(key, period)
+    if count is None or count <= allowed:
         return None
     return (window + 1) * period - now
 
@@ -135,6 +182,8 @@ class ApiClientAuth(HttpAuthBase):
     def __call__(self, request):
         check = self.check(request)
         setattr(request, CHECK_ATTRIBUTE, check)
+        if check.cache_unavailable:
+            raise CacheUnavailable()
         if check.retry_after is not None:
             raise RateLimited(check.retry_after)
         if not check.accepted:
@@ -150,17 +199,36 @@ class ApiClientAuth(HttpAuthBase):
         refusal = client and token_refusal(
             client, owner_is_active=client.owner_is_active, token=used
         )
-        if client is None or refusal:
-            # Without a working token: limited per address, answered with a challenge.
-            address = BaseThrottle().get_ident(request)
-            retry_after = _check_rate(
-                get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
+        working = client is not None and not refusal
+        expires_at = None
+        if working:
+            expires_at = (
+                client.previous_token_expires_at
+                if used == TokenUsed.PREVIOUS
+                else client.expires_at
             )
-            return TokenCheck(client, refusal or "", retry_after, challenge=True, token=used)
-        expires_at = (
-            client.previous_token_expires_at if used == TokenUsed.PREVIOUS else client.expires_at
-        )
-        retry_after = _check_rate(get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk)
+        try:
+            if not working:
+                # Without a working token: limited per address, answered with a challenge.
+                address = BaseThrottle().get_ident(request)
+                retry_after = _check_rate(
+                    get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
+                )
+                return TokenCheck(client, refusal or "", retry_after, challenge=True, token=used)
+            retry_after = _check_rate(
+                get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
+            )
+        except CacheUnavailable:
+            # The site refuses rather than skips limits while the cache is down.
+            return TokenCheck(
+                client,
+                refusal or "",
+                CACHE_RETRY_AFTER_SECONDS,
+                challenge=not working,
+                cache_unavailable=True,
+                token=used,
+                expires_at=expires_at,
+            )
         if retry_after is not None:
             return TokenCheck(
                 client, RefusalReason.RATE_LIMITED, retry_after, token=used, expires_at=expires_at

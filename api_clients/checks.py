@@ -1,5 +1,8 @@
 """System checks: a misconfiguration fails ``manage.py check``, not the first request."""
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
@@ -9,6 +12,8 @@ from .conf import (
     MAX_RECENT_USAGE_DAYS,
     MAX_REMINDER_DAYS,
     MAX_RETENTION_DAYS,
+    MAX_SECRET_SCANNING_BODY_BYTES,
+    RATE_LIMIT_WITHOUT_CACHE_CHOICES,
     RATE_PATTERN,
     parse_rate,
 )
@@ -19,6 +24,7 @@ NUMBER_BOUNDS = {
     "EXPIRY_HORIZON_MONTHS": MAX_HORIZON_MONTHS,
     "USAGE_RETENTION_DAYS": MAX_RETENTION_DAYS,
     "RECENT_USAGE_DAYS": MAX_RECENT_USAGE_DAYS,
+    "SECRET_SCANNING_MAX_BODY_BYTES": MAX_SECRET_SCANNING_BODY_BYTES,
 }
 MAX_RATE_PERIOD_SECONDS = 366 * 86_400
 
@@ -53,7 +59,7 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E003",
                 )
             )
-    for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT"):
+    for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT", "SECRET_SCANNING_RATE_LIMIT"):
         value = configured.get(key, DEFAULTS[key])
         if (
             not isinstance(value, str)
@@ -68,6 +74,18 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E004",
                 )
             )
+    without_cache = configured.get("RATE_LIMIT_WITHOUT_CACHE", DEFAULTS["RATE_LIMIT_WITHOUT_CACHE"])
+    if without_cache not in RATE_LIMIT_WITHOUT_CACHE_CHOICES:
+        errors.append(
+            Error(
+                f"API_CLIENTS['RATE_LIMIT_WITHOUT_CACHE'] must be 'skip' or 'refuse', "
+                f"not {without_cache!r}.",
+                hint="What the API does while the shared cache is down: serve requests "
+                "without rate limits, or refuse them with 503.",
+                id="api_clients.E007",
+            )
+        )
+    errors.extend(_check_secret_scanning_keys(configured))
     errors.extend(_check_reminder_days(configured))
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
@@ -101,6 +119,50 @@ def _check_reminder_days(configured):
             "API_CLIENTS['EXPIRY_REMINDER_DAYS'] must be a list of whole numbers of days "
             f"from 1 to {MAX_REMINDER_DAYS}, not {value!r}.",
             hint="For example [30, 7, 1]: emails 30, 7 and 1 days before a client expires.",
-            id="api_clients.E007",
+            id="api_clients.E008",
         )
     ]
+
+
+def _check_secret_scanning_keys(configured):
+    value = configured.get("SECRET_SCANNING_KEYS", DEFAULTS["SECRET_SCANNING_KEYS"])
+    if not isinstance(value, str) or not value.strip():
+        return [
+            Error(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] must be a URL or a file path, not {value!r}.",
+                hint="GitHub's keys are at " + DEFAULTS["SECRET_SCANNING_KEYS"],
+                id="api_clients.E006",
+            )
+        ]
+    if value.startswith("https://"):
+        return []
+    if value.startswith("http://"):
+        host = urlsplit(value).hostname or ""
+        if host in {"localhost", "127.0.0.1", "::1"}:
+            return []
+        return [
+            Warning(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] is a plain http URL: {value!r}.",
+                hint="Anyone between the site and that host could swap the keys and sign "
+                "reports that revoke any client. Use https, or a local file.",
+                id="api_clients.W003",
+            )
+        ]
+    if "://" in value:
+        return [
+            Error(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] must be an http(s) URL or a file path, "
+                f"not {value!r}.",
+                id="api_clients.E006",
+            )
+        ]
+    if not Path(value).is_file():
+        # A warning, not an error: the file may be mounted after the checks run.
+        return [
+            Warning(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] is {value!r}, which is not a file.",
+                hint="Secret-scanning reports are answered 503 until it exists.",
+                id="api_clients.W002",
+            )
+        ]
+    return []

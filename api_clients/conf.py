@@ -1,15 +1,21 @@
 """The app's settings: one namespaced ``API_CLIENTS`` dict with documented defaults.
 
-========================= ========== ==================================================
-key                       default    meaning
-========================= ========== ==================================================
-EXPIRY_HORIZON_MONTHS     12         how far ahead an expiry date may be, in months
-CLIENT_RATE_LIMIT         "600/min"  requests a client may make ("N/s|min|h|day")
-ADDRESS_RATE_LIMIT        "60/min"   requests without a valid token, per address
-USAGE_RETENTION_DAYS      90         usage records older than this are pruned
-RECENT_USAGE_DAYS         30         days of usage shown on a client's page
-EXPIRY_REMINDER_DAYS      [30, 7, 1] days before expiry that owners are emailed
-========================= ========== ==================================================
+============================== ========== ============================================
+key                            default    meaning
+============================== ========== ============================================
+EXPIRY_HORIZON_MONTHS          12         how far ahead an expiry date may be, in months
+CLIENT_RATE_LIMIT              "600/min"  requests a client may make ("N/s|min|h|day")
+ADDRESS_RATE_LIMIT             "60/min"   requests without a valid token, per address
+USAGE_RETENTION_DAYS           90         usage records older than this are pruned
+RECENT_USAGE_DAYS              30         days of usage shown on a client's page
+SECRET_SCANNING_KEYS           GitHub's   where secret-scanning public keys come from:
+                                          an http(s) URL, or a local JSON file
+SECRET_SCANNING_RATE_LIMIT     "60/min"   secret-scanning reports accepted per address
+SECRET_SCANNING_MAX_BODY_BYTES 1048576    larger reports are refused with 413
+RATE_LIMIT_WITHOUT_CACHE       "skip"     when the shared cache fails: "skip" the rate
+                                          limits, or "refuse" requests with 503
+EXPIRY_REMINDER_DAYS           [30, 7, 1] days before expiry that owners are emailed
+============================== ========== ============================================
 """
 
 import re
@@ -21,6 +27,9 @@ MAX_HORIZON_MONTHS = 120
 MAX_RECENT_USAGE_DAYS = 366
 MAX_RETENTION_DAYS = 36_500
 MAX_REMINDER_DAYS = 3_660
+MAX_SECRET_SCANNING_BODY_BYTES = 50 * 1_048_576
+
+GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
 
 DEFAULTS = {
     "EXPIRY_HORIZON_MONTHS": 12,
@@ -28,8 +37,13 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "SECRET_SCANNING_KEYS": GITHUB_SECRET_SCANNING_KEYS_URL,
+    "SECRET_SCANNING_RATE_LIMIT": "60/min",
+    "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
+    "RATE_LIMIT_WITHOUT_CACHE": "skip",
     "EXPIRY_REMINDER_DAYS": (30, 7, 1),
 }
+RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 
 
 def get_setting(name):

@@ -42,7 +42,7 @@ class ApiClientUsageMiddleware:
             return response
         if response.status_code == 401 and check.challenge:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
-        if response.status_code == 429 and check.retry_after is not None:
+        if response.status_code in (429, 503) and check.retry_after is not None:
             response["Retry-After"] = str(max(1, math.ceil(check.retry_after)))
         if check.expires_at is not None:
             # Every answer to a working token says when it stops, so that a

@@ -17,6 +17,9 @@ from .lifecycle import ApiClientError, Change, check, previous_token_stops_at
 from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
 from .policies import grant_owner_permissions
 
+# The audit action of a revoke because the token was found in public.
+LEAKED_TOKEN_ACTION = "api_clients.revoke_leaked_token"
+
 
 def normalise_name(name):
     return (name or "").strip()
@@ -224,15 +227,24 @@ def find_renewed(client, renewal_key):
     return ApiClient.objects.filter(pk=client.pk, renewal_key=renewal_key).exists()
 
 
-def revoke_api_client(client, *, user):
-    """Revoke an active client: its token stops working at once. Cannot be undone."""
+def revoke_api_client(client, *, user, leak=None):
+    """Revoke an active client: its token stops working at once. Cannot be undone.
+
+    ``leak`` says the token was found in public, as ``{"source": "github",
+    "url": ...}`` or ``{"source": "reported"}``: the audit entry keeps it, under
+    its own action. The lifecycle rule is the same either way: an expired,
+    revoked or deleted client is left as it is.
+    """
     with transaction.atomic():
         locked = _lock(client)
         check(locked, Change.REVOKE)
         locked.revoked_at = timezone.now()
         locked.revoked_by = user if user and user.pk else None
         locked.save(update_fields=["revoked_at", "revoked_by"])
-        log(locked, "api_clients.revoke", user=user)
+        if leak is None:
+            log(locked, "api_clients.revoke", user=user)
+        else:
+            log(locked, LEAKED_TOKEN_ACTION, user=user, data=dict(leak))
     client.revoked_at, client.revoked_by = locked.revoked_at, locked.revoked_by
     return locked
 

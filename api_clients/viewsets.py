@@ -26,7 +26,8 @@ class ApiClientURLFinder(ModelAdminURLFinder):
     inspect_url_name = None
 
     def get_edit_url(self, instance):
-        if instance.deleted_at is None and user_can(self.user, "view", instance):
+        # The policy refuses deleted clients: their entries link nowhere.
+        if user_can(self.user, "view", instance):
             return reverse(self.inspect_url_name, args=(instance.pk,))
         return None
 

@@ -8,7 +8,10 @@ database; allowed POSTs do exactly what they say.
 import uuid
 
 import pytest
-from admin_helpers import (
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from helpers import (
     INDEX_URL,
     SITE_HISTORY_URL,
     add_data,
@@ -21,9 +24,6 @@ from admin_helpers import (
     soup,
     url,
 )
-from django.contrib.auth.models import Permission
-from django.test import Client
-from django.urls import reverse
 
 from api_clients.models import ApiClient
 from api_clients.services import delete_api_client
@@ -471,3 +471,18 @@ class TestObjectPermissionsThroughGroups:
         # Seeing is not changing.
         assert client.post(url("revoke", api_client)).status_code == 302
         assert ApiClient.objects.get(pk=api_client.pk).revoked_at is None
+
+
+@pytest.mark.parametrize("route", ["edit", "usage", "copy"])
+def test_wagtails_routes_that_would_bypass_the_services_do_not_exist(
+    client, superuser, api_user, make_client, route
+):
+    api_client, _ = make_client(api_user, name="Kept")
+    client.force_login(superuser)
+
+    with pytest.raises(NoReverseMatch):
+        reverse(f"api_clients:{route}", args=(api_client.pk,))
+    response = client.post(f"/admin/api-clients/{route}/{api_client.pk}/", {"name": "Changed"})
+
+    assert response.status_code == 404
+    assert ApiClient.objects.get(pk=api_client.pk).name == "Kept"

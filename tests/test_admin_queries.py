@@ -4,11 +4,11 @@ import datetime
 import secrets
 
 import pytest
-from admin_helpers import INDEX_URL, soup, url
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from helpers import INDEX_URL, soup, url
 
 from api_clients.dates import today
 from api_clients.models import (

@@ -13,7 +13,11 @@ import re
 import threading
 
 import pytest
-from admin_helpers import (
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from helpers import (
     INDEX_URL,
     SITE_HISTORY_URL,
     add_data,
@@ -36,10 +40,6 @@ from admin_helpers import (
     text_of,
     url,
 )
-from django.core.cache import caches
-from django.db import connection
-from django.test import Client
-from django.utils import timezone
 from test_admin_add import (
     TOKEN_PATTERN,
     all_cache_text,

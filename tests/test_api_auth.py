@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.utils import timezone
+from helpers import bearer
 
 from api_clients import tokens
 from api_clients.models import ApiClient, ApiClientLogEntry, ApiClientUsage
@@ -20,10 +21,6 @@ pytestmark = pytest.mark.django_db
 
 INFO = "/api/v1/info"
 REFUSED_BODY = {"detail": "Authentication credentials were missing or not valid."}
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def at(iso):

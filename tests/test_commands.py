@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from helpers import bearer
 
 from api_clients import tokens
 from api_clients.dates import today
@@ -76,7 +77,7 @@ class TestCreate:
         token = json.loads(
             run("create", "--owner", "owner", "--name", "Feed", "--expires", in_days(1), "--json")
         )["token"]
-        response = client.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"})
+        response = client.get("/api/v1/info", headers=bearer(token))
         assert response.status_code == 200
 
     @pytest.mark.parametrize(

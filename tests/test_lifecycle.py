@@ -8,9 +8,9 @@ import io
 import itertools
 
 import pytest
-from admin_helpers import database_state, expire, messages, url
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from helpers import database_state, expire, messages, url
 
 from api_clients.lifecycle import ApiClientError
 from api_clients.models import ApiClient

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from ..dates import format_date, format_time
+from ..leaked_tokens import leak_of
 from ..lifecycle import Change, allows, previous_token_works
 from ..policies import user_can
 from ..usage import summarise_usage
@@ -45,5 +46,6 @@ class InspectView(ApiClientObjectMixin, TemplateView):
             status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
+            leak=leak_of(client),
         )
         return context
