@@ -19,7 +19,7 @@ from api_clients import emails, leaked_tokens, tokens
 from api_clients.conf import MAX_RETENTION_DAYS, get_setting
 from api_clients.dates import format_date, format_time
 from api_clients.lifecycle import OVERLAPS, ApiClientError, previous_token_works
-from api_clients.models import ApiClient, ApiClientUsage, Status
+from api_clients.models import ApiClient, ApiClientUsage, Status, TokenUsed
 from api_clients.reminders import send_reminders
 from api_clients.services import (
     create_api_client,
@@ -268,7 +268,14 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("Its owner has no email address or is deactivated: no email.")
         else:
+            replaced = getattr(client, "token_used", None) == TokenUsed.PREVIOUS
             client.refresh_from_db()
+            if replaced and client.is_active:
+                self.stdout.write(
+                    f"That is the previous token of {label}, replaced by a new one: "
+                    "it no longer works. Nothing changed."
+                )
+                return
             state = "deleted" if client.is_deleted else client.status.label.lower()
             self.stdout.write(f"{label} is {state}: its token no longer works. Nothing changed.")
 
