@@ -8,6 +8,9 @@ A client is Active, Expired or Revoked (derived from its dates, see
   views, the management command and the API only ask, to hide a button or
   explain a refusal. Every route gives the same answer and the same message.
 * Does the client's token work now, and if not, why? (``token_refusal``)
+  After a renewal the client has two: the new one, and the one it replaced,
+  which works for the chosen overlap (``OVERLAPS``), never past the end of
+  its own expiry date, and only while the client itself works.
 
 A new change (renewing a token, revoking because a token was found in public)
 is one more ``Change`` and one more line in ``RULES``; its service calls
