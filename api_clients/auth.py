@@ -13,6 +13,7 @@ an unknown token from a dead one. Requests with a valid token are rate limited
 per client; every other request per address.
 """
 
+import datetime
 import logging
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from ninja.throttling import BaseThrottle
 from . import tokens
 from .conf import get_setting, parse_rate
 from .lifecycle import token_refusal
-from .models import ApiClient, RefusalReason
+from .models import ApiClient, RefusalReason, TokenUsed
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
@@ -63,6 +64,9 @@ class TokenCheck:
     is set when a rate limit refused it, in seconds, or when the shared cache
     is down and the site refuses then (``cache_unavailable``). ``challenge``: the
     answer asks for a Bearer token, as every answer without a working token does.
+    ``token`` is which of the client's tokens was used ("current" or
+    "previous"); ``expires_at`` when that token stops working, set only when
+    it works (a rate-limited request's token works too).
     """
 
     client: ApiClient | None = None
@@ -70,6 +74,8 @@ class TokenCheck:
     retry_after: float | None = None
     challenge: bool = False
     cache_unavailable: bool = False
+    token: str = TokenUsed.CURRENT
+    expires_at: datetime.datetime | None = None
 
     @property
     def accepted(self):
@@ -150,6 +156,11 @@ def _check_rate(rate, scope, ident):
     return (window + 1) * period - now
 
 
+def token_check(request):
+    """What the token check decided about this request (a ``TokenCheck``), or None."""
+    return getattr(request, CHECK_ATTRIBUTE, None)
+
+
 @sensitive_variables("token")
 def find_client(token):
     """The client a token belongs to, deleted or not, in one indexed query; or None.
@@ -184,8 +195,18 @@ class ApiClientAuth(HttpAuthBase):
         """Decide about the request's token and count it against its rate limit."""
         token = self._token_from_header(request)
         client = find_client(token) if token else None
-        refusal = client and token_refusal(client, owner_is_active=client.owner_is_active)
+        used = client.token_used if client is not None else TokenUsed.CURRENT
+        refusal = client and token_refusal(
+            client, owner_is_active=client.owner_is_active, token=used
+        )
         working = client is not None and not refusal
+        expires_at = None
+        if working:
+            expires_at = (
+                client.previous_token_expires_at
+                if used == TokenUsed.PREVIOUS
+                else client.expires_at
+            )
         try:
             if not working:
                 # Without a working token: limited per address, answered with a challenge.
@@ -193,7 +214,7 @@ class ApiClientAuth(HttpAuthBase):
                 retry_after = _check_rate(
                     get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
                 )
-                return TokenCheck(client, refusal or "", retry_after, challenge=True)
+                return TokenCheck(client, refusal or "", retry_after, challenge=True, token=used)
             retry_after = _check_rate(
                 get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
             )
@@ -205,10 +226,14 @@ class ApiClientAuth(HttpAuthBase):
                 CACHE_RETRY_AFTER_SECONDS,
                 challenge=not working,
                 cache_unavailable=True,
+                token=used,
+                expires_at=expires_at,
             )
         if retry_after is not None:
-            return TokenCheck(client, RefusalReason.RATE_LIMITED, retry_after)
-        return TokenCheck(client)
+            return TokenCheck(
+                client, RefusalReason.RATE_LIMITED, retry_after, token=used, expires_at=expires_at
+            )
+        return TokenCheck(client, token=used, expires_at=expires_at)
 
     @staticmethod
     @sensitive_variables("value", "token")

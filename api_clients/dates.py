@@ -44,3 +44,11 @@ def format_time(moment):
         dateformat.format(local, "g:i"),
         "am" if local.hour < 12 else "pm",
     )
+
+
+def format_rfc3339(moment):
+    """A moment in RFC 3339, in the site's time zone with its offset: 2027-05-27T00:00:00+01:00.
+
+    Always a numeric offset, never "Z", so that the header and the API agree.
+    """
+    return timezone.localtime(moment, timezone.get_default_timezone()).isoformat(timespec="seconds")
