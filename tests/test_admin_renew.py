@@ -358,7 +358,7 @@ class TestTokenPage:
         assert response.status_code == 200
         assert page_title(response) == "New token created"
         panel = soup(response).select_one(".api-clients-panel")
-        assert text_of(panel.find("h2")) == "New token created"
+        assert text_of(panel.find("h1")) == "New token created"
         assert "Student records system" in text_of(panel)
         token = token_on(response)
         assert TOKEN_PATTERN.fullmatch(token)

@@ -359,7 +359,7 @@ def test_renewal_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.goto(f"/admin/api-clients/inspect/{api_client.pk}/")
 
     page.get_by_role("link", name="Generate new token").click()
-    expect(page.locator("h2#page-heading")).to_have_text("Generate a new token")
+    expect(page.locator("h1#page-heading")).to_have_text("Generate a new token")
     expect(page.get_by_text("When should the current token stop working?")).to_be_visible()
     screenshot(page, "renew-form")
     axe(page, "the renew form")
