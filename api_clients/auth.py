@@ -13,11 +13,14 @@ an unknown token from a dead one. Requests with a valid token are rate limited
 per client; every other request per address.
 """
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -114,23 +117,61 @@ def _log_cache_failure(error):
     )
 
 
+# Redis: add one and start the window's expiry in the same call, so counting
+# a request is one round trip to the cache. EXPIRE only on the window's first
+# request, so a window never outlives its period.
+_REDIS_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_REDIS_COUNT_SHA = hashlib.sha1(_REDIS_COUNT_SCRIPT.encode()).hexdigest()  # noqa: S324
+
+
+def _redis_count(backend, key, timeout):
+    """One EVALSHA on Django's Redis cache: the new count, the key given its expiry.
+
+    A Redis that has not seen the script (restarted, or another server) is sent
+    it whole with EVAL, which also keeps it for the next EVALSHA.
+    """
+    from redis.exceptions import NoScriptError  # only with Django's Redis cache, which needs it
+
+    key = backend.make_and_validate_key(key)
+    redis = backend._cache.get_client(key, write=True)
+    try:
+        return int(redis.evalsha(_REDIS_COUNT_SHA, 1, key, timeout))
+    except NoScriptError:
+        return int(redis.eval(_REDIS_COUNT_SCRIPT, 1, key, timeout))
+
+
+def _generic_count(backend, key, timeout):
+    """Any other Django cache: an atomic increment, and ``add`` for the window's first."""
+    try:
+        return backend.incr(key)
+    except ValueError:  # the window's first request
+        if backend.add(key, 1, timeout=timeout):
+            return 1
+        return backend.incr(key)  # another server started the window meanwhile
+
+
 def _count_in_window(key, period):
     """Add one to the window's count in the shared cache and return the new count.
 
     One atomic increment: app servers counting at the same time cannot lose
-    each other's requests, as a read-modify-write of the count would.
+    each other's requests, as a read-modify-write of the count would. On
+    Redis it is one round trip, the expiry set in the same call.
 
     If the cache itself fails, the count is None: the limit is skipped (or,
     with ``RATE_LIMIT_WITHOUT_CACHE = "refuse"``, the request refused with a
     503), and the failure logged at ERROR at most once a minute.
     """
+    timeout = period + 1
+    # The backend itself, not Django's proxy to it, to tell which kind it is.
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
     try:
-        try:
-            return cache.incr(key)
-        except ValueError:  # the window's first request
-            if cache.add(key, 1, timeout=period + 1):
-                return 1
-            return cache.incr(key)  # another server started the window meanwhile
+        if isinstance(backend, RedisCache):
+            return _redis_count(backend, key, timeout)
+        return _generic_count(backend, key, timeout)
     except Exception as error:  # any backend's connection or timeout error
         _log_cache_failure(error)
         if get_setting("RATE_LIMIT_WITHOUT_CACHE") == "refuse":

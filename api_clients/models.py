@@ -180,7 +180,10 @@ class ApiClientUsageManager(models.Manager):
 class ApiClientUsage(models.Model):
     """One request to the API by a known client, accepted or refused."""
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage_records")
+    # No index of its own: "api_clients_usage_recent" starts with the client.
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="usage_records", db_index=False
+    )
     requested_at = models.DateTimeField()
     method = models.CharField(max_length=10)
     path = models.TextField()
