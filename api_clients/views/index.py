@@ -11,6 +11,7 @@ from ..dates import format_date
 from ..models import ApiClient, Status
 from ..policies import can_manage_all, visible_clients
 from .base import SectionURLsMixin
+from .pagination import CappedCountPaginator
 
 
 class ApiClientFilterSet(WagtailFilterSet):
@@ -51,6 +52,8 @@ class IndexView(SectionURLsMixin, generic.IndexView):
     search_fields = ["name"]
     search_backend_name = None
     default_ordering = ["-created_at", "-id"]
+    # Counting a million clients for the footer would cost more than the page.
+    paginator_class = CappedCountPaginator
 
     def get_base_queryset(self):
         # Only what this user may see: every live client for managers, their

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic.base import BaseListingView
 
 from .base import ApiClientObjectMixin
+from .pagination import CappedCountPaginator
 
 
 class RequestsView(ApiClientObjectMixin, BaseListingView):
@@ -13,6 +14,8 @@ class RequestsView(ApiClientObjectMixin, BaseListingView):
     any_permission_required = ["add", "change", "delete", "view"]
     results_template_name = "api_clients/requests_results.html"
     paginate_by = 50
+    # A busy client makes millions of requests: the total is capped, not counted.
+    paginator_class = CappedCountPaginator
     breadcrumb_label = _("Requests")
     verbose_name_plural = _("requests")
     columns = []  # the table is the shared include, not Wagtail's table component
