@@ -211,6 +211,43 @@ class ApiClientUsage(models.Model):
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
 
+class ApiClientDailyUsage(models.Model):
+    """Requests of one client on one day (site time zone) with one refusal reason.
+
+    ``reason`` is "" for accepted requests. ``recorded`` counts the day's usage
+    rows, rolled up once the day is over, so pages never count a finished
+    day's rows again; a day is rolled up for a client once its accepted row
+    exists, even at zero. ``unrecorded`` counts refused requests that were
+    only counted, never written as rows (past a rate limit), as they come.
+    """
+
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="daily_usage", db_index=False
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    recorded = models.PositiveBigIntegerField(default=0)
+    unrecorded = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("API client daily usage")
+        verbose_name_plural = _("API client daily usage")
+        constraints = [
+            # Also the index every read uses: a client's days in a range.
+            models.UniqueConstraint(
+                fields=["client", "date", "reason"], name="api_clients_daily_usage_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="api_clients_daily_usage_prune")]
+
+    def __str__(self):
+        return f"{self.client_id} {self.date} {self.reason or 'accepted'}: {self.requests}"
+
+    @property
+    def requests(self):
+        return self.recorded + self.unrecorded
+
+
 # The two statements every API request runs, written out once per database
 # rather than compiled by the ORM on each request: compiling cost several
 # times what running them does. Names come from the models; values are
