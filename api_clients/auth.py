@@ -66,6 +66,9 @@ class TokenCheck:
     is set when a rate limit refused it, in seconds, or when the shared cache
     is down and the site refuses then (``cache_unavailable``). ``challenge``: the
     answer asks for a Bearer token, as every answer without a working token does.
+    ``counted_only``: a rate limit refused it, and not first in its window, so
+    a flood of refusals is counted per client, day and reason, not written
+    one row each.
     """
 
     client: ApiClient | None = None
@@ -73,6 +76,7 @@ class TokenCheck:
     retry_after: float | None = None
     challenge: bool = False
     cache_unavailable: bool = False
+    counted_only: bool = False
 
     @property
     def accepted(self):
@@ -80,8 +84,8 @@ class TokenCheck:
 
     @property
     def recorded(self):
-        """Every request by a known client is recorded, accepted or refused."""
-        return self.client is not None
+        """Every request by a known client is a usage row, but those only counted."""
+        return self.client is not None and not self.counted_only
 
 
 class CacheUnavailable(HttpError):
@@ -179,16 +183,25 @@ def _count_in_window(key, period):
         return None
 
 
-def _check_rate(rate, scope, ident):
-    """Count the request in its fixed window; over the limit, the seconds until the next one."""
+def _limit(rate, scope, ident):
+    """Count the request in its fixed window.
+
+    Returns the seconds until the next window when over the limit (else None),
+    and whether this is the window's first refusal.
+    """
     allowed, period = parse_rate(rate)
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
     count = _count_in_window(key, period)
     if count is None or count <= allowed:
-        return None
-    return (window + 1) * period - now
+        return None, False
+    return (window + 1) * period - now, count == allowed + 1
+
+
+def _check_rate(rate, scope, ident):
+    """Count the request in its fixed window; over the limit, the seconds until the next one."""
+    return _limit(rate, scope, ident)[0]
 
 
 @sensitive_variables("token")
@@ -231,11 +244,17 @@ class ApiClientAuth(HttpAuthBase):
             if not working:
                 # Without a working token: limited per address, answered with a challenge.
                 address = BaseThrottle().get_ident(request)
-                retry_after = _check_rate(
+                retry_after, first = _limit(
                     get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
                 )
-                return TokenCheck(client, refusal or "", retry_after, challenge=True)
-            retry_after = _check_rate(
+                return TokenCheck(
+                    client,
+                    refusal or "",
+                    retry_after,
+                    challenge=True,
+                    counted_only=retry_after is not None and not first,
+                )
+            retry_after, first = _limit(
                 get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
             )
         except CacheUnavailable:
@@ -248,7 +267,9 @@ class ApiClientAuth(HttpAuthBase):
                 cache_unavailable=True,
             )
         if retry_after is not None:
-            return TokenCheck(client, RefusalReason.RATE_LIMITED, retry_after)
+            return TokenCheck(
+                client, RefusalReason.RATE_LIMITED, retry_after, counted_only=not first
+            )
         return TokenCheck(client)
 
     @staticmethod

@@ -211,6 +211,23 @@ class ApiClientUsage(models.Model):
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
 
+class ApiClientDailyUsageManager(models.Manager):
+    def count_unrecorded(self, *, client, date, reason):
+        """Add one to a client's refusals counted, not recorded, on a day: one upsert."""
+        alias = router.db_for_write(self.model)
+        connection = connections[alias]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            updated = self.filter(client=client, date=date, reason=reason).update(
+                unrecorded=models.F("unrecorded") + 1
+            )
+            if not updated:
+                self.create(client=client, date=date, reason=reason, unrecorded=1)
+            return
+        params = [client.pk, self.model._meta.get_field("date").get_db_prep_save(date, connection)]
+        with connection.cursor() as cursor:
+            cursor.execute(_daily_upsert(alias), [*params, reason])
+
+
 class ApiClientDailyUsage(models.Model):
     """Requests of one client on one day (site time zone) with one refusal reason.
 
@@ -228,6 +245,8 @@ class ApiClientDailyUsage(models.Model):
     reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
     recorded = models.PositiveBigIntegerField(default=0)
     unrecorded = models.PositiveBigIntegerField(default=0)
+
+    objects = ApiClientDailyUsageManager()
 
     class Meta:
         verbose_name = _("API client daily usage")
@@ -288,6 +307,24 @@ def _usage_insert(alias):
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+
+@functools.lru_cache(maxsize=8)
+def _daily_upsert(alias):
+    """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
+    meta = ApiClientDailyUsage._meta
+    quote = connections[alias].ops.quote_name
+    table = quote(meta.db_table)
+    client, date, reason, recorded, unrecorded = (
+        quote(meta.get_field(name).column)
+        for name in ("client", "date", "reason", "recorded", "unrecorded")
+    )
+    return (
+        f"INSERT INTO {table} ({client}, {date}, {reason}, {recorded}, {unrecorded}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, 0, 1) "
+        f"ON CONFLICT ({client}, {date}, {reason}) "
+        f"DO UPDATE SET {unrecorded} = {table}.{unrecorded} + 1"
+    )
 
 
 # Direct foreign-key object permission tables: indexed lookups, and rows go

@@ -159,3 +159,100 @@ class TestDailyCounts:
         assert not ApiClientDailyUsage.objects.filter(
             client=api_client, date=today() - datetime.timedelta(days=1)
         ).exists()
+
+
+class TestRefusalFloods:
+    """Past a rate limit, refusals are counted per client, day and reason, not stored each."""
+
+    @pytest.fixture
+    def limits(self, settings):
+        def set_limits(**values):
+            settings.API_CLIENTS = {**settings.API_CLIENTS, **values}
+
+        return set_limits
+
+    def test_a_flood_past_the_client_limit_is_one_row_then_counted(
+        self, client, api_user, make_client, limits, django_assert_num_queries
+    ):
+        from helpers import bearer
+
+        limits(CLIENT_RATE_LIMIT="2/min")
+        api_client, token = make_client(api_user)
+        statuses = [client.get("/api/v1/info", headers=bearer(token)).status_code for _ in range(4)]
+        # A counted refusal costs the token lookup and one upsert.
+        with django_assert_num_queries(2) as captured:
+            flooded = client.get("/api/v1/info", headers=bearer(token))
+        assert flooded.status_code == 429 and "Retry-After" in flooded
+        assert ApiClientDailyUsage._meta.db_table in captured.captured_queries[1]["sql"]
+        for _ in range(45):
+            client.get("/api/v1/info", headers=bearer(token))
+
+        assert statuses == [200, 200, 429, 429]
+        records = ApiClientUsage.objects.filter(client=api_client)
+        assert sorted(records.values_list("status_code", flat=True)) == [200, 200, 429]
+        counted = ApiClientDailyUsage.objects.get(client=api_client)
+        assert (counted.date, counted.reason) == (today(), RefusalReason.RATE_LIMITED)
+        assert (counted.recorded, counted.unrecorded) == (0, 47)
+
+        # The details page still shows all of them.
+        client.force_login(api_user)
+        response = client.get(url("inspect", api_client))
+        assert chart_days(response)[label(0)] == (50, 48)
+        assert "50 requests in the last 30 days. 48 were refused." in " ".join(
+            soup(response).select_one("#usage-chart-caption").get_text().split()
+        )
+
+    def test_a_new_window_records_its_first_refusal_again(
+        self, client, api_user, make_client, limits
+    ):
+        from unittest import mock
+
+        from helpers import bearer
+
+        limits(CLIENT_RATE_LIMIT="1/min")
+        api_client, token = make_client(api_user)
+        for moment in (1_000_000.0, 1_000_070.0):
+            with mock.patch("api_clients.auth._clock", return_value=moment):
+                for _ in range(3):
+                    client.get("/api/v1/info", headers=bearer(token))
+        records = ApiClientUsage.objects.filter(client=api_client)
+        assert sorted(records.values_list("status_code", flat=True)) == [200, 200, 429, 429]
+        assert ApiClientDailyUsage.objects.get(client=api_client).unrecorded == 2
+
+    def test_a_dead_token_flood_is_counted_under_its_own_reason(
+        self, client, api_user, make_client, limits
+    ):
+        from helpers import bearer
+
+        from api_clients.services import revoke_api_client
+
+        limits(ADDRESS_RATE_LIMIT="2/min")
+        api_client, token = make_client(api_user)
+        revoke_api_client(api_client, user=api_user)
+        statuses = [
+            client.get("/api/v1/info", headers=bearer(token)).status_code for _ in range(10)
+        ]
+
+        assert statuses == [401, 401] + [429] * 8
+        assert ApiClientUsage.objects.filter(client=api_client).count() == 3
+        counted = ApiClientDailyUsage.objects.get(client=api_client)
+        assert (counted.reason, counted.unrecorded) == (RefusalReason.REVOKED, 7)
+        client.force_login(api_user)
+        assert chart_days(client.get(url("inspect", api_client)))[label(0)] == (10, 10)
+
+    def test_counted_refusals_survive_the_day_being_rolled_up(self, client, api_user, make_client):
+        api_client, _ = make_client(api_user)
+        yesterday = today() - datetime.timedelta(days=1)
+        for _ in range(3):
+            ApiClientDailyUsage.objects.count_unrecorded(
+                client=api_client, date=yesterday, reason=RefusalReason.RATE_LIMITED
+            )
+        add_usage(api_client, at(1), 2, RefusalReason.RATE_LIMITED)
+        assert run("summarise") == "Counted 1 client days of usage.\n"
+
+        counted = ApiClientDailyUsage.objects.get(
+            client=api_client, date=yesterday, reason=RefusalReason.RATE_LIMITED
+        )
+        assert (counted.recorded, counted.unrecorded) == (2, 3)
+        client.force_login(api_user)
+        assert chart_days(client.get(url("inspect", api_client)))[label(1)] == (5, 5)
