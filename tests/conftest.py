@@ -16,6 +16,15 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _one_moment_per_test(monkeypatch):
+    # Rate limits count in fixed windows of the epoch: a test whose requests
+    # straddled a window's end would see its count start again. Each test runs
+    # at one moment instead, a second into every window that divides a day;
+    # tests about time passing patch the clock again.
+    monkeypatch.setattr("api_clients.auth._clock", lambda: 1_728_000_001.0)
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username, *, group=None, superuser=False, active=True, **extra):
