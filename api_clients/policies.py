@@ -77,15 +77,14 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
             return True
         if action not in OBJECT_ACTIONS or not (user.is_authenticated and user.is_active):
             return False
-        # The ids of every client the user holds this permission on, read once
-        # per request (the user object lives as long as the request): a page
-        # of fifty history entries then costs one query, not two per entry.
-        cached = user.__dict__.setdefault(PERMITTED_IDS_ATTRIBUTE, {})
-        if action not in cached:
-            cached[action] = frozenset(
-                row["content_object_id"] for row in _clients_with_object_permission(user, [action])
-            )
-        return instance.pk in cached[action]
+        # The ids of every client the user holds each object permission on,
+        # read in one query per request (the user object lives as long as the
+        # request): a page of fifty history entries then costs one query, not
+        # two per entry.
+        cached = user.__dict__.get(PERMITTED_IDS_ATTRIBUTE)
+        if cached is None:
+            cached = user.__dict__[PERMITTED_IDS_ATTRIBUTE] = _permitted_ids(user)
+        return instance.pk in cached.get(_codename(action), ())
 
     def instances_user_has_any_permission_for(self, user, actions):
         """Live clients the user may do any of these actions to."""
@@ -100,8 +99,20 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         return clients.filter(pk__in=_clients_with_object_permission(user, actions))
 
 
-def _clients_with_object_permission(user, actions):
+def _permitted_ids(user):
+    """{codename: ids of the clients the user holds it on}, directly or through a group."""
+    permitted = {}
+    for row in _clients_with_object_permission(
+        user, OBJECT_ACTIONS, fields=("content_object_id", "permission__codename")
+    ):
+        permitted.setdefault(row["permission__codename"], set()).add(row["content_object_id"])
+    return permitted
+
+
+def _clients_with_object_permission(user, actions, fields=("content_object_id",)):
     """The ids of the clients on which the user holds any of these object permissions.
+
+    (Or the other ``fields`` of those permission rows.)
 
     What guardian's ``get_objects_for_user(..., any_perm=True)`` answers, as one
     UNION of the user's own rows and their groups' rows. Guardian's ``id IN (user
@@ -116,7 +127,7 @@ def _clients_with_object_permission(user, actions):
     }
     direct = ApiClientUserObjectPermission.objects.filter(user=user, **permission)
     through_groups = ApiClientGroupObjectPermission.objects.filter(group__user=user, **permission)
-    return direct.values("content_object_id").union(through_groups.values("content_object_id"))
+    return direct.values(*fields).union(through_groups.values(*fields))
 
 
 permission_policy = ApiClientPermissionPolicy()
