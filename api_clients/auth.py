@@ -13,6 +13,7 @@ an unknown token from a dead one. Requests with a valid token are rate limited
 per client; every other request per address.
 """
 
+import datetime
 import hashlib
 import logging
 import time
@@ -31,7 +32,7 @@ from ninja.throttling import BaseThrottle
 from . import tokens
 from .conf import get_setting, parse_rate
 from .lifecycle import token_refusal
-from .models import ApiClient, RefusalReason
+from .models import ApiClient, RefusalReason, TokenUsed
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
@@ -69,6 +70,9 @@ class TokenCheck:
     ``counted_only``: a rate limit refused it, and not first in its window, so
     a flood of refusals is counted per client, day and reason, not written
     one row each.
+    ``token`` is which of the client's tokens was used ("current" or
+    "previous"); ``expires_at`` when that token stops working, set only when
+    it works (a rate-limited request's token works too).
     """
 
     client: ApiClient | None = None
@@ -77,6 +81,8 @@ class TokenCheck:
     challenge: bool = False
     cache_unavailable: bool = False
     counted_only: bool = False
+    token: str = TokenUsed.CURRENT
+    expires_at: datetime.datetime | None = None
 
     @property
     def accepted(self):
@@ -204,6 +210,11 @@ def _check_rate(rate, scope, ident):
     return _limit(rate, scope, ident)[0]
 
 
+def token_check(request):
+    """What the token check decided about this request (a ``TokenCheck``), or None."""
+    return getattr(request, CHECK_ATTRIBUTE, None)
+
+
 @sensitive_variables("token")
 def find_client(token):
     """The client a token belongs to, deleted or not, in one indexed query; or None.
@@ -238,8 +249,18 @@ class ApiClientAuth(HttpAuthBase):
         """Decide about the request's token and count it against its rate limit."""
         token = self._token_from_header(request)
         client = find_client(token) if token else None
-        refusal = client and token_refusal(client, owner_is_active=client.owner_is_active)
+        used = client.token_used if client is not None else TokenUsed.CURRENT
+        refusal = client and token_refusal(
+            client, owner_is_active=client.owner_is_active, token=used
+        )
         working = client is not None and not refusal
+        expires_at = None
+        if working:
+            expires_at = (
+                client.previous_token_expires_at
+                if used == TokenUsed.PREVIOUS
+                else client.expires_at
+            )
         try:
             if not working:
                 # Without a working token: limited per address, answered with a challenge.
@@ -252,6 +273,7 @@ class ApiClientAuth(HttpAuthBase):
                     refusal or "",
                     retry_after,
                     challenge=True,
+                    token=used,
                     counted_only=retry_after is not None and not first,
                 )
             retry_after, first = _limit(
@@ -265,12 +287,19 @@ class ApiClientAuth(HttpAuthBase):
                 CACHE_RETRY_AFTER_SECONDS,
                 challenge=not working,
                 cache_unavailable=True,
+                token=used,
+                expires_at=expires_at,
             )
         if retry_after is not None:
             return TokenCheck(
-                client, RefusalReason.RATE_LIMITED, retry_after, counted_only=not first
+                client,
+                RefusalReason.RATE_LIMITED,
+                retry_after,
+                token=used,
+                expires_at=expires_at,
+                counted_only=not first,
             )
-        return TokenCheck(client)
+        return TokenCheck(client, token=used, expires_at=expires_at)
 
     @staticmethod
     @sensitive_variables("value", "token")

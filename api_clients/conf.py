@@ -14,6 +14,7 @@ SECRET_SCANNING_RATE_LIMIT     "60/min"   secret-scanning reports accepted per a
 SECRET_SCANNING_MAX_BODY_BYTES 1048576    larger reports are refused with 413
 RATE_LIMIT_WITHOUT_CACHE       "skip"     when the shared cache fails: "skip" the rate
                                           limits, or "refuse" requests with 503
+EXPIRY_REMINDER_DAYS           [30, 7, 1] days before expiry that owners are emailed
 ============================== ========== ============================================
 """
 
@@ -25,6 +26,7 @@ from django.conf import settings
 MAX_HORIZON_MONTHS = 120
 MAX_RECENT_USAGE_DAYS = 366
 MAX_RETENTION_DAYS = 36_500
+MAX_REMINDER_DAYS = 3_660
 MAX_SECRET_SCANNING_BODY_BYTES = 50 * 1_048_576
 
 GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
@@ -39,6 +41,7 @@ DEFAULTS = {
     "SECRET_SCANNING_RATE_LIMIT": "60/min",
     "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
     "RATE_LIMIT_WITHOUT_CACHE": "skip",
+    "EXPIRY_REMINDER_DAYS": (30, 7, 1),
 }
 RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 

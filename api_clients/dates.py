@@ -35,3 +35,11 @@ def format_date(date):
 def format_time(moment):
     """A moment as users read it, in the active time zone: "29 November 2026, 2:39pm"."""
     return dateformat.format(timezone.localtime(moment), "j F Y, g:ia")
+
+
+def format_rfc3339(moment):
+    """A moment in RFC 3339, in the site's time zone with its offset: 2027-05-27T00:00:00+01:00.
+
+    Always a numeric offset, never "Z", so that the header and the API agree.
+    """
+    return timezone.localtime(moment, timezone.get_default_timezone()).isoformat(timespec="seconds")

@@ -1,4 +1,4 @@
-"""The API client forms: add (name and expiry date) and rename.
+"""The API client forms: add (name and expiry date), rename, and renew (a new token).
 
 The expiry date is a ``GovukDateField`` (``date_field.py``); the rules a name
 and a date must meet are the services' (``services.validate_name``,
@@ -10,7 +10,7 @@ import unicodedata
 
 from django import forms
 
-from . import dates, services
+from . import dates, lifecycle, services
 from .conf import get_setting
 from .date_field import GovukDateField, format_example_date, last_value
 
@@ -151,3 +151,43 @@ class RenameApiClientForm(AnswersFormMixin, forms.Form):
         return services.validate_name(
             self.cleaned_data["name"], owner=self.client.owner, exclude=self.client
         )
+
+
+OVERLAP_LABELS = {
+    "0": "Straight away",
+    "1h": "In 1 hour",
+    "24h": "In 24 hours",
+    "7d": "In 7 days",
+}
+# The overlaps are the lifecycle's; a missing label fails at import, not on a page.
+OVERLAP_CHOICES = [(key, OVERLAP_LABELS[key]) for key in lifecycle.OVERLAPS]
+OVERLAP_REQUIRED_MESSAGE = "Select when the current token should stop working"
+
+
+class RenewApiClientForm(AnswersFormMixin, forms.Form):
+    """ "Generate a new token": the new expiry date, and when the current token stops.
+
+    The date has the same boxes, hint and messages as when adding a client.
+    """
+
+    answer_fields = ("expiry_date", "overlap")
+    use_required_attribute = False
+
+    expiry_date = GovukDateField(label="Expiry date")
+    overlap = forms.ChoiceField(
+        label="When should the current token stop working?",
+        choices=OVERLAP_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": OVERLAP_REQUIRED_MESSAGE,
+            "invalid_choice": OVERLAP_REQUIRED_MESSAGE,
+        },
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        self.client = client
+        super().__init__(*args, **kwargs)
+        self.fields["expiry_date"].help_text = expiry_date_help_text()
+
+    def clean_expiry_date(self):
+        return services.validate_expiry_date(self.cleaned_data["expiry_date"])

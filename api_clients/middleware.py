@@ -9,9 +9,11 @@ from django.utils import timezone
 from wagtail.admin.auth import permission_denied
 
 from .auth import CHECK_ATTRIBUTE
+from .dates import format_rfc3339
 from .models import ApiClientDailyUsage, ApiClientUsage
 from .policies import is_api_only_user
 
+TOKEN_EXPIRES_HEADER = "API-Client-Token-Expires"
 PATH_MAX_LENGTH = 2000
 QUERY_MAX_LENGTH = 2000
 
@@ -44,6 +46,10 @@ class ApiClientUsageMiddleware:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         if response.status_code in (429, 503) and check.retry_after is not None:
             response["Retry-After"] = str(max(1, math.ceil(check.retry_after)))
+        if check.expires_at is not None:
+            # Every answer to a working token says when it stops, so that a
+            # consumer can renew in time instead of learning from a 401.
+            response[TOKEN_EXPIRES_HEADER] = format_rfc3339(check.expires_at)
         if check.recorded:
             ApiClientUsage.objects.record(
                 client=check.client,
@@ -54,6 +60,7 @@ class ApiClientUsageMiddleware:
                 status_code=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000),
                 refusal_reason=check.refusal,
+                token=check.token,
             )
         elif check.client is not None and check.counted_only:
             ApiClientDailyUsage.objects.count_unrecorded(

@@ -41,21 +41,40 @@ class ApiClientQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, expiry_date__gte=today())
 
 
+class TokenUsed(models.TextChoices):
+    """Which of a client's tokens a request used: after a renewal both may work a while."""
+
+    CURRENT = "current", _("Current")
+    PREVIOUS = "previous", _("Previous")
+
+
 class ApiClientManager(models.Manager.from_queryset(ApiClientQuerySet)):
     def find_by_token_digests(self, digests):
-        """The client whose token has one of these digests, deleted or not, or None.
+        """The client whose current or previous token has one of these digests, or None.
 
-        One indexed query on every API request. The client comes with
-        ``owner_is_active``, read from its owner's row in the same query, by
-        SQL built once per database (``_client_lookup_sql``); with a user model
-        whose ``is_active`` is not a column, by the ORM instead.
+        Deleted clients are found too. One query on every API request, through
+        the two digest columns' indexes. The client comes with
+        ``owner_is_active``, read from its owner's row in the same query, and
+        ``token_used`` (a ``TokenUsed``), by SQL built once per database
+        (``_client_lookup_sql``); with a user model whose ``is_active`` is not a
+        column, by the ORM instead, which asks the same question.
         """
+        digests = list(digests)
         sql = _client_lookup_sql(self.db, len(digests))
         if sql is not None:
-            return next(iter(self.raw(sql, digests)), None)
-        client = self.select_related("owner").filter(token_digest__in=digests).first()
+            client = next(iter(self.raw(sql, digests + digests)), None)
+        else:
+            client = (
+                self.select_related("owner")
+                .filter(Q(token_digest__in=digests) | Q(previous_token_digest__in=digests))
+                .first()
+            )
+            if client is not None:
+                client.owner_is_active = client.owner is not None and client.owner.is_active
         if client is not None:
-            client.owner_is_active = client.owner is not None and client.owner.is_active
+            client.token_used = (
+                TokenUsed.CURRENT if client.token_digest in digests else TokenUsed.PREVIOUS
+            )
         return client
 
 
@@ -71,6 +90,11 @@ class ApiClient(models.Model):
     expiry_date = models.DateField(_("expiry date"))
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField(max_length=16, editable=False)
+    # After a renewal, the replaced token's digest and when it stops working:
+    # both tokens work until then. Kept afterwards, so that calls with the
+    # replaced token are still recognised, and recorded as refused.
+    previous_token_digest = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    previous_token_expires_at = models.DateTimeField(null=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -90,6 +114,13 @@ class ApiClient(models.Model):
     # The add flow's one-time key for its final step: a repeated final POST
     # (reload, Back, a double click, two at once) finds the client it made.
     submission_key = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    # The renew flow's one-time key for its final step, the same guard: the
+    # renewal a key made is found by it, and never made twice.
+    renewal_key = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    # The most urgent expiry reminder sent for the current expiry date, in days
+    # before it (negative: after it); None when none has been sent. A renewal
+    # clears it, so the new date's reminders start afresh.
+    last_reminder_days = models.SmallIntegerField(null=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -150,12 +181,20 @@ class ApiClient(models.Model):
     def is_active(self):
         return self.status is Status.ACTIVE
 
+    @property
+    def expires_at(self):
+        """The moment the current token stops: the end of the expiry date, in the site's zone."""
+        from .lifecycle import token_expires_at
+
+        return token_expires_at(self.expiry_date)
+
 
 class RefusalReason(models.TextChoices):
     EXPIRED = "expired", _("Expired token")
     REVOKED = "revoked", _("Revoked token")
     DELETED = "deleted", _("Deleted client")
     OWNER_INACTIVE = "owner_inactive", _("Owner deactivated")
+    REPLACED = "replaced", _("Replaced token")
     RATE_LIMITED = "rate_limited", _("Rate limited")
 
 
@@ -191,6 +230,9 @@ class ApiClientUsage(models.Model):
     status_code = models.PositiveSmallIntegerField()
     duration_ms = models.PositiveIntegerField()
     refusal_reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    token = models.CharField(
+        max_length=8, choices=TokenUsed.choices, default=TokenUsed.CURRENT, editable=False
+    )
 
     objects = ApiClientUsageManager()
 
@@ -288,13 +330,17 @@ def _client_lookup_sql(alias, digest_count):
     client_meta = ApiClient._meta
     columns = ", ".join(f"c.{quote(field.column)}" for field in client_meta.concrete_fields)
     digest_column = quote(client_meta.get_field("token_digest").column)
+    previous_column = quote(client_meta.get_field("previous_token_digest").column)
     placeholders = ", ".join(["%s"] * digest_count)
+    # The same digests twice: matched against the current and the previous
+    # token, each column through its own unique index.
     return (
         f"SELECT {columns}, u.{quote(is_active.column)} AS owner_is_active "  # noqa: S608
         f"FROM {quote(client_meta.db_table)} c "
         f"LEFT OUTER JOIN {quote(owner_meta.db_table)} u "
         f"ON u.{quote(owner_meta.pk.column)} = c.{quote(owner_field.column)} "
-        f"WHERE c.{digest_column} IN ({placeholders})"
+        f"WHERE c.{digest_column} IN ({placeholders}) "
+        f"OR c.{previous_column} IN ({placeholders})"
     )
 
 

@@ -1,4 +1,4 @@
-"""Create, rename, revoke and delete: the only code that changes an API client.
+"""Create, rename, renew, revoke and delete: the only code that changes an API client.
 
 Each service runs in one transaction with its audit entry (and, for create,
 the owner's object permissions), so a client never exists without its history.
@@ -13,7 +13,7 @@ from wagtail.log_actions import log
 
 from . import tokens
 from .dates import expiry_bounds, format_date
-from .lifecycle import ApiClientError, Change, check
+from .lifecycle import ApiClientError, Change, check, previous_token_stops_at
 from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
 from .policies import grant_owner_permissions
 
@@ -155,6 +155,76 @@ def rename_api_client(client, *, name, user):
         )
     client.name = new_name
     return locked
+
+
+class AlreadyRenewed(Exception):  # noqa: N818 (an outcome, not a fault)
+    """The renewal key has renewed the client already: its new token cannot be shown again."""
+
+    def __init__(self, client):
+        super().__init__(f"Renewal already made for API client {client.pk}.")
+        self.client = client
+
+
+@sensitive_variables("plaintext")
+def renew_api_client(client, *, expiry_date, overlap, user, renewal_key=None):
+    """Give an active client a new token and expiry date; return ``(client, plaintext_token)``.
+
+    The client keeps its name, owner, usage and history. Its current token
+    becomes the previous one, which keeps working until ``overlap`` (a key of
+    ``lifecycle.OVERLAPS``) from now, never past the end of the current expiry
+    date. The plaintext exists only in this return value. ``renewal_key``,
+    unique among all clients, makes a repeated submission raise
+    ``AlreadyRenewed`` instead of renewing twice; the row lock makes a renewal
+    and a revoke (or a second renewal) happen one after the other, never mixed.
+    """
+    validate_expiry_date(expiry_date)
+    with transaction.atomic():
+        locked = _lock(client)
+        if renewal_key and locked.renewal_key == renewal_key:
+            raise AlreadyRenewed(locked)
+        check(locked, Change.RENEW)
+        now = timezone.now()
+        old_expiry_date = locked.expiry_date
+        stops_at = previous_token_stops_at(locked, overlap, now=now)
+        plaintext = tokens.generate_token()
+        locked.previous_token_digest = locked.token_digest
+        locked.previous_token_expires_at = stops_at
+        locked.token_digest = tokens.digest(plaintext)
+        locked.token_hint = tokens.hint(plaintext)
+        locked.expiry_date = expiry_date
+        locked.renewal_key = renewal_key or None
+        locked.last_reminder_days = None  # the new date's reminders start afresh
+        locked.save(update_fields=RENEWED_FIELDS)
+        log(
+            locked,
+            "api_clients.renew",
+            user=user,
+            data={
+                "expiry_date": {"old": old_expiry_date.isoformat(), "new": expiry_date.isoformat()},
+                "previous_token_stops_at": stops_at.isoformat(),
+            },
+        )
+    for field in RENEWED_FIELDS:
+        setattr(client, field, getattr(locked, field))
+    return locked, plaintext
+
+
+RENEWED_FIELDS = [
+    "previous_token_digest",
+    "previous_token_expires_at",
+    "token_digest",
+    "token_hint",
+    "expiry_date",
+    "renewal_key",
+    "last_reminder_days",
+]
+
+
+def find_renewed(client, renewal_key):
+    """Has this renewal key renewed the client? Read afresh from the database."""
+    if not renewal_key:
+        return False
+    return ApiClient.objects.filter(pk=client.pk, renewal_key=renewal_key).exists()
 
 
 def revoke_api_client(client, *, user, leak=None):

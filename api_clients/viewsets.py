@@ -2,7 +2,7 @@
 
 Wagtail builds the routes it knows (index, add, inspect, delete, history) and
 gives every view the model, the icon and the URL names; the section adds its
-own steps (check your answers, rename, revoke, requests) the same way. There is
+own steps (check your answers, rename, renew, revoke, requests) the same way. There is
 no edit route: a client changes only through its services.
 """
 
@@ -14,7 +14,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from .forms import ApiClientForm, RenameApiClientForm
 from .models import ApiClient
 from .policies import user_can
-from .views import add, delete, history, index, inspect, rename, requests, revoke
+from .views import add, delete, history, index, inspect, rename, renew, requests, revoke
 
 # Routes ModelViewSet would make that this section has no place for.
 UNUSED_ROUTES = frozenset({"edit", "usage"})
@@ -61,6 +61,8 @@ class ApiClientViewSet(ModelViewSet):
             rename_url_name=self.get_url_name("rename"),
             rename_check_url_name=self.get_url_name("rename_check"),
             revoke_url_name=self.get_url_name("revoke"),
+            renew_url_name=self.get_url_name("renew"),
+            renew_check_url_name=self.get_url_name("renew_check"),
             requests_url_name=self.get_url_name("requests"),
             edit_url_name=None,
             usage_url_name=None,
@@ -84,6 +86,14 @@ class ApiClientViewSet(ModelViewSet):
         return self.construct_view(revoke.RevokeView)
 
     @property
+    def renew_view(self):
+        return self.construct_view(renew.RenewView)
+
+    @property
+    def renew_check_view(self):
+        return self.construct_view(renew.RenewCheckView)
+
+    @property
     def requests_view(self):
         return self.construct_view(requests.RequestsView)
 
@@ -97,6 +107,8 @@ class ApiClientViewSet(ModelViewSet):
             path(f"rename/<{conv}:pk>/check/", self.rename_check_view, name="rename_check"),
             path(f"revoke/<{conv}:pk>/", self.revoke_view, name="revoke"),
             path(f"requests/<{conv}:pk>/", self.requests_view, name="requests"),
+            path(f"renew/<{conv}:pk>/", self.renew_view, name="renew"),
+            path(f"renew/<{conv}:pk>/check/", self.renew_check_view, name="renew_check"),
         ]
 
     @property

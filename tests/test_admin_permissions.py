@@ -27,13 +27,14 @@ from helpers import (
 
 from api_clients.models import ApiClient
 from api_clients.services import delete_api_client
-from api_clients.views import add, rename
+from api_clients.views import add, rename, renew
 
 pytestmark = pytest.mark.django_db
 
 PERMISSION_DENIED = "Sorry, you do not have permission to access this area."
 RENAMED = "Renamed from the session"
 ADDED = "Added from the session"
+RENEWED_UNTIL = in_days(40)
 
 # What each answer means. "302:home": Wagtail's refusal, to the dashboard with
 # PERMISSION_DENIED. "302:login": to the admin's login page. "302:step2": on to
@@ -56,6 +57,10 @@ rename           GET    200        200        200        404        404        3
 rename           POST   302:step2  302:step2  302:step2  404        404        302:home   302:login
 rename_check     GET    200        200        200        404        404        302:home   302:login
 rename_check     POST   302:detail 302:detail 302:detail 404        404        302:home   302:login
+renew            GET    200        200        200        404        404        302:home   302:login
+renew            POST   302:step2  302:step2  302:step2  404        404        302:home   302:login
+renew_check      GET    200        200        200        404        404        302:home   302:login
+renew_check      POST   200        200        200        404        404        302:home   302:login
 revoke           GET    200        200        200        404        404        302:home   302:login
 revoke           POST   302:detail 302:detail 302:detail 404        404        302:home   302:login
 delete           GET    200        200        200        404        404        302:home   302:login
@@ -73,6 +78,7 @@ requests         POST   405        405        405        404        404        4
 EFFECTS = {
     ("add_check", "POST"): "created",
     ("rename_check", "POST"): "renamed",
+    ("renew_check", "POST"): "renewed",
     ("revoke", "POST"): "revoked",
     ("delete", "POST"): "deleted",
 }
@@ -130,6 +136,11 @@ def log_in_with_answers_waiting(client, user, api_client):
         "submission": submission,
     }
     session[rename.draft_key(api_client)] = RENAMED
+    session[renew.draft_key(api_client)] = {
+        "expiry_date": RENEWED_UNTIL.isoformat(),
+        "overlap": "1h",
+        "submission": submission,
+    }
     session.save()
     return submission
 
@@ -144,7 +155,9 @@ def expected_location(expected, page, api_client):
     if target == "list":
         return INDEX_URL
     if target == "step2":
-        return url("add_check") if page == "add" else url("rename_check", api_client)
+        if page == "add":
+            return url("add_check")
+        return url(f"{page}_check", api_client)
     return url("inspect", api_client)
 
 
@@ -157,7 +170,9 @@ def test_permission_matrix(client, users, make_client, page, method, role, expec
     data = {
         "add": add_data(name="Posted name"),
         "add_check": {"submission": submission},
+        "renew_check": {"submission": submission},
         "rename": {"name": "Posted name"},
+        "renew": {**add_data(expiry_date=in_days(50)), "overlap": "24h"},
     }.get(page, {})
     before = database_state()
 
@@ -180,6 +195,9 @@ def test_permission_matrix(client, users, make_client, page, method, role, expec
         assert (created.name, created.owner) == (ADDED, user)
     elif effect == "renamed":
         assert fresh.name == RENAMED
+    elif effect == "renewed":
+        assert fresh.expiry_date == RENEWED_UNTIL
+        assert fresh.previous_token_digest == api_client.token_digest
     elif effect == "revoked":
         assert (fresh.revoked_at is not None, fresh.revoked_by) == (True, user)
     elif effect == "deleted":

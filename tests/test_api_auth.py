@@ -351,5 +351,11 @@ class TestUserModelsWithoutAnIsActiveColumn:
             "accepted": 200,
             "queries": 2,
             "refused": 401,
-            "recorded": [[401, "revoked"], [200, ""]],
+            "tokens": ["previous", "current"],
+            "recorded": [
+                [401, "revoked", "previous"],
+                [200, "", "current"],
+                [200, "", "previous"],
+                [200, "", "current"],
+            ],
         }

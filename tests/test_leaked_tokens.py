@@ -158,6 +158,37 @@ class TestRevokeToken:
         assert len(mail.outbox) == 1
         assert ApiClientLogEntry.objects.filter(action=LEAKED_TOKEN_ACTION).count() == 1
 
+    def test_a_replaced_token_is_recognised_and_revokes_only_while_it_works(
+        self, owner, make_client
+    ):
+        from api_clients.services import renew_api_client
+
+        api_client, old_token = make_client(owner, name="Feed")
+        api_client, middle_token = renew_api_client(
+            api_client, expiry_date=today() + datetime.timedelta(days=60), overlap="0", user=owner
+        )
+
+        output = run("revoke-token", stdin=old_token)
+
+        assert f"That is the previous token of API client {api_client.pk} 'Feed'" in output
+        assert "Nothing changed." in output
+        api_client.refresh_from_db()
+        assert api_client.revoked_at is None
+        assert mail.outbox == []
+
+        # Renewed again with an overlap: the token it replaced still works, so
+        # finding it in public revokes the client.
+        renew_api_client(
+            api_client, expiry_date=today() + datetime.timedelta(days=90), overlap="1h", user=owner
+        )
+
+        output = run("revoke-token", stdin=middle_token)
+
+        assert f"Revoked API client {api_client.pk} 'Feed'" in output
+        api_client.refresh_from_db()
+        assert api_client.is_revoked
+        assert len(mail.outbox) == 1
+
     @pytest.mark.parametrize("state", ["expired", "deleted"])
     def test_an_expired_or_deleted_client_is_left_as_it_is(self, owner, make_client, state):
         api_client, token = make_client(owner, name="Feed")

@@ -4,6 +4,7 @@ Each change is tried through every entry point that offers it (the service, the
 admin page, the management command) on clients in every state.
 """
 
+import datetime
 import io
 import itertools
 
@@ -12,11 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from helpers import database_state, expire, messages, url
 
+from api_clients.dates import today
 from api_clients.lifecycle import ApiClientError
 from api_clients.models import ApiClient
 from api_clients.services import (
     delete_api_client,
     rename_api_client,
+    renew_api_client,
     revoke_api_client,
 )
 
@@ -136,6 +139,51 @@ class TestRename:
         assert not ApiClient.objects.filter(name="New name").exists()
 
 
+class TestRenew:
+    """Renew, like rename and revoke, is for active clients only, with the same message."""
+
+    @pytest.mark.parametrize("state", ["expired", "revoked"])
+    def test_the_service_the_command_and_the_admin_give_the_same_message(
+        self, client, client_in, api_user, state
+    ):
+        by_service, by_command, by_admin = (client_in(state) for _ in range(3))
+        client.force_login(api_user)
+        before = database_state()
+        expires = (today() + datetime.timedelta(days=60)).isoformat()
+
+        with pytest.raises(ApiClientError) as refused_by_service:
+            renew_api_client(
+                by_service,
+                expiry_date=today() + datetime.timedelta(days=60),
+                overlap="0",
+                user=api_user,
+            )
+        with pytest.raises(CommandError) as refused_by_command:
+            call_command(
+                "api_clients",
+                "renew",
+                str(by_command.pk),
+                "--expires",
+                expires,
+                stdout=io.StringIO(),
+            )
+        refused = client.get(url("renew", by_admin), follow=True)
+
+        assert str(refused_by_service.value) == ONLY_ACTIVE
+        assert str(refused_by_command.value) == ONLY_ACTIVE
+        assert messages(refused) == [("error", ONLY_ACTIVE)]
+        assert database_state() == before
+
+    def test_the_service_refuses_a_deleted_client(self, client_in, manager):
+        with pytest.raises(ApiClientError, match=DELETED):
+            renew_api_client(
+                client_in("deleted"),
+                expiry_date=today() + datetime.timedelta(days=60),
+                overlap="0",
+                user=manager,
+            )
+
+
 class TestDelete:
     @pytest.mark.parametrize("state", ["active", "expired", "revoked"])
     def test_any_live_client_can_be_deleted_by_the_service_and_the_command(
@@ -158,7 +206,7 @@ class TestTheDetailsPageOnlyOffersWhatIsAllowed:
     @pytest.mark.parametrize(
         ("state", "offered"),
         [
-            ("active", {"rename", "revoke", "delete"}),
+            ("active", {"rename", "renew", "revoke", "delete"}),
             ("expired", {"delete"}),
             ("revoked", {"delete"}),
         ],
@@ -170,6 +218,8 @@ class TestTheDetailsPageOnlyOffersWhatIsAllowed:
         page = client.get(url("inspect", api_client)).content.decode()
 
         shown = {
-            change for change in ("rename", "revoke", "delete") if url(change, api_client) in page
+            change
+            for change in ("rename", "renew", "revoke", "delete")
+            if url(change, api_client) in page
         }
         assert shown == offered

@@ -226,8 +226,9 @@ class TestOpenApi:
         assert re.fullmatch(r"3\.\d+\.\d+", document["openapi"])
         assert document["info"]["title"] == "Register of training providers API"
 
-    def test_it_lists_the_three_operations_and_the_secret_scanning_endpoint(self, document):
+    def test_it_lists_the_four_operations_and_the_secret_scanning_endpoint(self, document):
         assert {path: set(item) for path, item in document["paths"].items()} == {
+            "/api/v1/client": {"get"},
             "/api/v1/info": {"get"},
             "/api/v1/providers": {"get"},
             "/api/v1/providers/{provider_id}": {"get"},

@@ -26,7 +26,7 @@ class SectionURLsMixin:
     """The section's URL names, injected by ``ApiClientViewSet`` as ``<page>_url_name``.
 
     Wagtail's own (index, add, inspect, delete, history) and the section's
-    (add_check, rename, rename_check, revoke, requests).
+    (add_check, rename, rename_check, renew, renew_check, revoke, requests).
     """
 
     index_url_name = None
@@ -36,6 +36,8 @@ class SectionURLsMixin:
     rename_url_name = None
     rename_check_url_name = None
     revoke_url_name = None
+    renew_url_name = None
+    renew_check_url_name = None
     delete_url_name = None
     history_url_name = None
     requests_url_name = None

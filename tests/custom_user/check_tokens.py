@@ -16,7 +16,11 @@ from django.test import Client  # noqa: E402
 
 from api_clients.dates import today  # noqa: E402
 from api_clients.models import ApiClientUsage  # noqa: E402
-from api_clients.services import create_api_client, revoke_api_client  # noqa: E402
+from api_clients.services import (  # noqa: E402
+    create_api_client,
+    renew_api_client,
+    revoke_api_client,
+)
 from custom_user.models import Person  # noqa: E402
 
 call_command("migrate", verbosity=0)
@@ -31,6 +35,12 @@ with connection.execute_wrapper(
     lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)
 ):
     accepted = browser.get("/api/v1/info", headers=headers).status_code
+# After a renewal with an overlap, the ORM's lookup finds both tokens too.
+api_client, new_token = renew_api_client(
+    api_client, expiry_date=today() + datetime.timedelta(days=60), overlap="1h", user=owner
+)
+previous = browser.get("/api/v1/client", headers=headers).json()["token"]
+current = browser.get("/api/v1/client", headers={"Authorization": f"Bearer {new_token}"})
 revoke_api_client(api_client, user=owner)
 refused = browser.get("/api/v1/info", headers=headers).status_code
 print(
@@ -39,7 +49,10 @@ print(
             "accepted": accepted,
             "queries": len(queries),
             "refused": refused,
-            "recorded": list(ApiClientUsage.objects.values_list("status_code", "refusal_reason")),
+            "tokens": [previous, current.json()["token"]],
+            "recorded": list(
+                ApiClientUsage.objects.values_list("status_code", "refusal_reason", "token")
+            ),
         }
     )
 )
