@@ -1,14 +1,17 @@
 """The app's settings: one namespaced ``API_CLIENTS`` dict with documented defaults.
 
-========================= ========== ==================================================
-key                       default    meaning
-========================= ========== ==================================================
-EXPIRY_HORIZON_MONTHS     12         how far ahead an expiry date may be, in months
-CLIENT_RATE_LIMIT         "600/min"  requests a client may make ("N/s|min|h|day")
-ADDRESS_RATE_LIMIT        "60/min"   requests without a valid token, per address
-USAGE_RETENTION_DAYS      90         usage records older than this are pruned
-RECENT_USAGE_DAYS         30         days of usage shown on a client's page
-========================= ========== ==================================================
+========================= =========== =================================================
+key                       default     meaning
+========================= =========== =================================================
+EXPIRY_HORIZON_MONTHS     12          how far ahead an expiry date may be, in months
+CLIENT_RATE_LIMIT         "600/min"   requests a client may make ("N/s|min|h|day")
+ADDRESS_RATE_LIMIT        "60/min"    requests without a valid token, per address
+USAGE_RETENTION_DAYS      90          usage records older than this are pruned
+RECENT_USAGE_DAYS         30          days of usage shown on a client's page
+API_USERS_GROUP           "API users" the group whose members are API-only users
+TOKEN_PREFIX              "rtp_"      starts every new token: letters, digits and
+                                      underscores, ending in "_", 2 to 12 characters
+========================= =========== =================================================
 """
 
 import re
@@ -26,7 +29,15 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "API_USERS_GROUP": "API users",
+    "TOKEN_PREFIX": "rtp_",
 }
+
+# A prefix fits the stored hint (16 characters: the prefix and 4 more) and reads
+# as one word to secret scanners: letters, digits and underscores, ending in "_".
+TOKEN_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,10}_")
+# Django's Group.name holds at most 150 characters.
+MAX_GROUP_NAME_LENGTH = 150
 
 
 def get_setting(name):

@@ -18,7 +18,7 @@ TOKEN_PATTERN = re.compile(r"rtp_[0-9A-Za-z]{32}[0-9A-Za-z]{6}")
 
 
 def make_token(secret):
-    return f"{tokens.TOKEN_PREFIX}{secret}{tokens.checksum(secret)}"
+    return f"{tokens.token_prefix()}{secret}{tokens.checksum(secret)}"
 
 
 secrets_ = st.text(alphabet=tokens.BASE62_ALPHABET, min_size=32, max_size=32)
@@ -29,14 +29,14 @@ class TestFormat:
         token = tokens.generate_token()
 
         assert TOKEN_PATTERN.fullmatch(token)
-        assert len(token) == tokens.TOKEN_LENGTH == 42
+        assert len(token) == len("rtp_") + tokens.BODY_LENGTH == 42
         secret, check = token[4:36], token[36:]
         assert check == tokens.checksum(secret)
 
     def test_the_secret_has_at_least_160_bits(self):
         assert tokens.SECRET_BITS >= 160
         # Even with the hint shown, what stays hidden is more than 160 bits.
-        hidden = tokens.SECRET_LENGTH - (tokens.HINT_LENGTH - len(tokens.TOKEN_PREFIX))
+        hidden = tokens.SECRET_LENGTH - tokens.HINT_SECRET_CHARACTERS
         assert hidden * 5.95 > 160
 
     def test_tokens_do_not_repeat(self):
@@ -155,7 +155,7 @@ class TestDigest:
 class TestStorage:
     def test_the_plaintext_is_in_no_column_of_the_row(self, api_user, make_client):
         api_client, token = make_client(api_user)
-        secret = token[len(tokens.TOKEN_PREFIX) : len(tokens.TOKEN_PREFIX) + tokens.SECRET_LENGTH]
+        secret = token[len("rtp_") : len("rtp_") + tokens.SECRET_LENGTH]
 
         table = connection.ops.quote_name(ApiClient._meta.db_table)
         with connection.cursor() as cursor:
