@@ -259,17 +259,19 @@ def main():
             cwd=site, env=env)  # fmt: skip
         port = free_port()
         step(f"serving on 127.0.0.1:{port}")
+        server_log = (work / "server.log").open("w")
         server = subprocess.Popen(
             [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=site, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=site, env=env, stdout=server_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(150):
             try:
                 urllib.request.urlopen(base + "/admin/login/", timeout=2).close()
                 break
             except OSError:
-                check(server.poll() is None, f"the server stopped: {server.stderr.read()}")
+                if server.poll() is not None:
+                    sys.exit(f"FAILED: the server stopped: {(work / 'server.log').read_text()}")
                 time.sleep(0.2)
         journey(base)
         print(f"fresh site: OK in {time.monotonic() - started:.0f} s", flush=True)
