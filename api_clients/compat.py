@@ -7,14 +7,11 @@ registry exists, and its viewset answers with the same policy everywhere, so
 both versions apply the same rules.
 """
 
-import wagtail
-
 try:
     from wagtail.permissions import register_permission_policy as _register_permission_policy
 except ImportError:  # Wagtail 7.x
     _register_permission_policy = None
 
-WAGTAIL_VERSION = wagtail.VERSION[:2]
 HAS_POLICY_REGISTRY = _register_permission_policy is not None
 
 

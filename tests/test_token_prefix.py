@@ -112,6 +112,14 @@ class TestChangingThePrefix:
             assert client.get(INFO, headers=bearer("zz_" + token[4:])).status_code == 401
 
 
+def test_the_api_docs_name_the_configured_prefix(settings):
+    from api_clients.auth import ApiClientAuth
+
+    assert ApiClientAuth().openapi_security_schema["bearerFormat"] == "rtp_ token"
+    with_prefix(settings, "acme_")
+    assert ApiClientAuth().openapi_security_schema["bearerFormat"] == "acme_ token"
+
+
 class TestTheCheck:
     @pytest.mark.parametrize("prefix", ["rtp_", "acme_", "A1_", "x_", "my_org_api_"])
     def test_valid_prefixes_pass(self, settings, prefix):

@@ -217,7 +217,7 @@ def journey(base):
         status == 302 and headers["Location"].endswith("/admin/api-clients/"),
         f"an API user's dashboard answered {status}, not their list",
     )
-    ada_token = ada.add_client("Ada's timetable")
+    ada_token = ada.add_client("Ada timetable")
     status, _, listing = ada.get("/admin/api-clients/")
     check(status == 200, f"the API user's list answered {status}")
     check("timetable" in listing, "the API user's own client is not in their list")
