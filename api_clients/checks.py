@@ -108,6 +108,16 @@ def check_api_clients_settings(app_configs, **kwargs):
                 id="api_clients.E005",
             )
         )
+    if getattr(settings, "NINJA_NUM_PROXIES", None) is None:
+        errors.append(
+            Warning(
+                "NINJA_NUM_PROXIES is not set, so the per-address rate limit takes the "
+                "caller's address from any X-Forwarded-For header, which callers can forge.",
+                hint="Set NINJA_NUM_PROXIES to the number of trusted proxies in front of "
+                "the site: 0 when there are none.",
+                id="api_clients.W002",
+            )
+        )
     if ADMIN_MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
             Warning(

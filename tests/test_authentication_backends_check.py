@@ -79,3 +79,17 @@ def test_manage_py_check_fails_with_the_fix(settings):
 
     assert "api_clients.E009" in str(raised.value)
     assert MODEL in str(raised.value)
+
+
+def test_without_a_proxy_count_the_address_limit_would_trust_any_forwarded_header(settings):
+    from api_clients.checks import check_api_clients_settings
+
+    del settings.NINJA_NUM_PROXIES
+
+    warnings = check_api_clients_settings(None)
+
+    assert ids(warnings) == ["api_clients.W002"]
+    assert "X-Forwarded-For" in warnings[0].msg
+    assert "0 when there are none" in warnings[0].hint
+    settings.NINJA_NUM_PROXIES = 0
+    assert check_api_clients_settings(None) == []

@@ -44,3 +44,4 @@ TEMPLATES = [
 ]
 WAGTAIL_SITE_NAME = "No images or documents"
 WAGTAILADMIN_BASE_URL = "http://localhost"
+NINJA_NUM_PROXIES = 0
