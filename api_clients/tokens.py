@@ -48,6 +48,21 @@ def token_prefix():
     return get_setting("TOKEN_PREFIX")
 
 
+def __getattr__(name):
+    """``TOKEN_PREFIX``, ``TOKEN_LENGTH`` and ``HINT_LENGTH``, for the current prefix.
+
+    They were constants while the prefix was fixed; code that reads them still
+    gets the truth for the configured prefix.
+    """
+    if name == "TOKEN_PREFIX":
+        return token_prefix()
+    if name == "TOKEN_LENGTH":
+        return len(token_prefix()) + BODY_LENGTH
+    if name == "HINT_LENGTH":
+        return len(token_prefix()) + HINT_SECRET_CHARACTERS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def token_pattern(prefix=None):
     """A regular expression matching a token, for secret scanners (current prefix by default).
 

@@ -120,6 +120,13 @@ def test_the_api_docs_name_the_configured_prefix(settings):
     assert ApiClientAuth().openapi_security_schema["bearerFormat"] == "acme_ token"
 
 
+def test_the_former_constants_follow_the_setting(settings):
+    assert (tokens.TOKEN_PREFIX, tokens.TOKEN_LENGTH, tokens.HINT_LENGTH) == ("rtp_", 42, 8)
+    with_prefix(settings, "acme_")
+    assert (tokens.TOKEN_PREFIX, tokens.TOKEN_LENGTH, tokens.HINT_LENGTH) == ("acme_", 43, 9)
+    assert len(tokens.generate_token()) == tokens.TOKEN_LENGTH
+
+
 class TestTheCheck:
     @pytest.mark.parametrize("prefix", ["rtp_", "acme_", "A1_", "x_", "my_org_api_"])
     def test_valid_prefixes_pass(self, settings, prefix):
