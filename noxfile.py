@@ -34,10 +34,31 @@ def lower_bounds():
     return pins
 
 
+def requirements_without(names):
+    """The site's and the tests' requirements, leaving out the packages named."""
+    lines = []
+    for filename in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / filename).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line or line.startswith("-r"):
+                continue
+            if line.startswith("-e "):
+                lines += ["-e", line.removeprefix("-e ").strip()]
+                continue
+            name = re.match(r"[\w.-]+", line)[0].lower()
+            if name not in names:
+                lines.append(line)
+    return lines
+
+
 def install(session, *pins):
-    session.install("-r", "requirements-dev.txt")
-    # After the site's requirements, so these versions are the ones that stay.
-    session.install(*pins)
+    """The site and test requirements, with ``pins`` in place of the site's own versions.
+
+    One pip run, so pip resolves the pins with everything else and nothing is
+    installed only to be replaced.
+    """
+    pinned = {re.match(r"[\w.-]+", pin)[0].lower() for pin in pins}
+    session.install(*requirements_without(pinned), *pins)
     session.run("python", "-m", "pip", "check")
 
 

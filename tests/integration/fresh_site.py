@@ -92,7 +92,8 @@ def make_site(work, wheel):
     venv = work / "venv"
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel)
+    # No .pyc files: quicker to install and to remove, and the site runs the same.
+    run(python, "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check", wheel)
     site = work / "site"
     site.mkdir()
     run(venv / "bin" / "wagtail", "start", "mysite", site)
