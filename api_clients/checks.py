@@ -1,5 +1,8 @@
 """System checks: a misconfiguration fails ``manage.py check``, not the first request."""
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
 from django.core.checks import Error, Warning, register
@@ -12,6 +15,7 @@ from .conf import (
     MAX_HORIZON_MONTHS,
     MAX_RECENT_USAGE_DAYS,
     MAX_RETENTION_DAYS,
+    MAX_SECRET_SCANNING_BODY_BYTES,
     RATE_PATTERN,
     TOKEN_PREFIX_PATTERN,
     parse_rate,
@@ -23,6 +27,7 @@ NUMBER_BOUNDS = {
     "EXPIRY_HORIZON_MONTHS": MAX_HORIZON_MONTHS,
     "USAGE_RETENTION_DAYS": MAX_RETENTION_DAYS,
     "RECENT_USAGE_DAYS": MAX_RECENT_USAGE_DAYS,
+    "SECRET_SCANNING_MAX_BODY_BYTES": MAX_SECRET_SCANNING_BODY_BYTES,
 }
 MAX_RATE_PERIOD_SECONDS = 366 * 86_400
 PASSWORD_BACKEND_PATH = "django.contrib.auth.backends.ModelBackend"
@@ -64,7 +69,7 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E003",
                 )
             )
-    for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT"):
+    for key in ("CLIENT_RATE_LIMIT", "ADDRESS_RATE_LIMIT", "SECRET_SCANNING_RATE_LIMIT"):
         value = configured.get(key, DEFAULTS[key])
         if (
             not isinstance(value, str)
@@ -86,7 +91,7 @@ def check_api_clients_settings(app_configs, **kwargs):
                 f"API_CLIENTS['API_USERS_GROUP'] must be a group name, not {group!r}.",
                 hint=f"The name of a group (1 to {MAX_GROUP_NAME_LENGTH} characters) "
                 "whose members are API-only users.",
-                id="api_clients.E006",
+                id="api_clients.E007",
             )
         )
     prefix = configured.get("TOKEN_PREFIX", DEFAULTS["TOKEN_PREFIX"])
@@ -97,9 +102,10 @@ def check_api_clients_settings(app_configs, **kwargs):
                 f"not {prefix!r}.",
                 hint="2 to 12 letters, digits and underscores, starting with a letter or "
                 "digit and ending in '_'. Tokens made with an earlier prefix keep working.",
-                id="api_clients.E007",
+                id="api_clients.E008",
             )
         )
+    errors.extend(_check_secret_scanning_keys(configured))
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
             Error(
@@ -115,7 +121,7 @@ def check_api_clients_settings(app_configs, **kwargs):
                 "caller's address from any X-Forwarded-For header, which callers can forge.",
                 hint="Set NINJA_NUM_PROXIES to the number of trusted proxies in front of "
                 "the site: 0 when there are none.",
-                id="api_clients.W002",
+                id="api_clients.W004",
             )
         )
     if ADMIN_MIDDLEWARE_PATH not in settings.MIDDLEWARE:
@@ -147,7 +153,7 @@ def check_authentication_backends(app_configs, **kwargs):
                 Error(
                     f"AUTHENTICATION_BACKENDS names {path!r}, which cannot be imported.",
                     hint=BACKENDS_FIX,
-                    id="api_clients.E008",
+                    id="api_clients.E009",
                 )
             ]
     errors = []
@@ -162,7 +168,7 @@ def check_authentication_backends(app_configs, **kwargs):
                 "AUTHENTICATION_BACKENDS has no backend that signs users in with a "
                 "password, so nobody can sign in to the admin.",
                 hint=BACKENDS_FIX,
-                id="api_clients.E009",
+                id="api_clients.E010",
             )
         )
     if not any(
@@ -173,7 +179,51 @@ def check_authentication_backends(app_configs, **kwargs):
                 f"AUTHENTICATION_BACKENDS lacks {GUARDIAN_BACKEND_PATH!r}, so API users "
                 "cannot see or act on their own API clients.",
                 hint=BACKENDS_FIX,
-                id="api_clients.E010",
+                id="api_clients.E011",
             )
         )
     return errors
+
+
+def _check_secret_scanning_keys(configured):
+    value = configured.get("SECRET_SCANNING_KEYS", DEFAULTS["SECRET_SCANNING_KEYS"])
+    if not isinstance(value, str) or not value.strip():
+        return [
+            Error(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] must be a URL or a file path, not {value!r}.",
+                hint="GitHub's keys are at " + DEFAULTS["SECRET_SCANNING_KEYS"],
+                id="api_clients.E006",
+            )
+        ]
+    if value.startswith("https://"):
+        return []
+    if value.startswith("http://"):
+        host = urlsplit(value).hostname or ""
+        if host in {"localhost", "127.0.0.1", "::1"}:
+            return []
+        return [
+            Warning(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] is a plain http URL: {value!r}.",
+                hint="Anyone between the site and that host could swap the keys and sign "
+                "reports that revoke any client. Use https, or a local file.",
+                id="api_clients.W003",
+            )
+        ]
+    if "://" in value:
+        return [
+            Error(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] must be an http(s) URL or a file path, "
+                f"not {value!r}.",
+                id="api_clients.E006",
+            )
+        ]
+    if not Path(value).is_file():
+        # A warning, not an error: the file may be mounted after the checks run.
+        return [
+            Warning(
+                f"API_CLIENTS['SECRET_SCANNING_KEYS'] is {value!r}, which is not a file.",
+                hint="Secret-scanning reports are answered 503 until it exists.",
+                id="api_clients.W002",
+            )
+        ]
+    return []

@@ -1,17 +1,21 @@
 """The app's settings: one namespaced ``API_CLIENTS`` dict with documented defaults.
 
-========================= =========== =================================================
-key                       default     meaning
-========================= =========== =================================================
-EXPIRY_HORIZON_MONTHS     12          how far ahead an expiry date may be, in months
-CLIENT_RATE_LIMIT         "600/min"   requests a client may make ("N/s|min|h|day")
-ADDRESS_RATE_LIMIT        "60/min"    requests without a valid token, per address
-USAGE_RETENTION_DAYS      90          usage records older than this are pruned
-RECENT_USAGE_DAYS         30          days of usage shown on a client's page
-API_USERS_GROUP           "API users" the group whose members are API-only users
-TOKEN_PREFIX              "rtp_"      starts every new token: letters, digits and
-                                      underscores, ending in "_", 2 to 12 characters
-========================= =========== =================================================
+============================== =========== ===========================================
+key                            default     meaning
+============================== =========== ===========================================
+EXPIRY_HORIZON_MONTHS          12          how far ahead an expiry date may be, in months
+CLIENT_RATE_LIMIT              "600/min"   requests a client may make ("N/s|min|h|day")
+ADDRESS_RATE_LIMIT             "60/min"    requests without a valid token, per address
+USAGE_RETENTION_DAYS           90          usage records older than this are pruned
+RECENT_USAGE_DAYS              30          days of usage shown on a client's page
+SECRET_SCANNING_KEYS           GitHub's    where secret-scanning public keys come from:
+                                           an http(s) URL, or a local JSON file
+SECRET_SCANNING_RATE_LIMIT     "60/min"    secret-scanning reports accepted per address
+SECRET_SCANNING_MAX_BODY_BYTES 1048576     larger reports are refused with 413
+API_USERS_GROUP                "API users" the group whose members are API-only users
+TOKEN_PREFIX                   "rtp_"      starts every new token: letters, digits and
+                                           underscores, ending in "_", 2 to 12 characters
+============================== =========== ===========================================
 """
 
 import re
@@ -22,6 +26,9 @@ from django.conf import settings
 MAX_HORIZON_MONTHS = 120
 MAX_RECENT_USAGE_DAYS = 366
 MAX_RETENTION_DAYS = 36_500
+MAX_SECRET_SCANNING_BODY_BYTES = 50 * 1_048_576
+
+GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
 
 DEFAULTS = {
     "EXPIRY_HORIZON_MONTHS": 12,
@@ -29,6 +36,9 @@ DEFAULTS = {
     "ADDRESS_RATE_LIMIT": "60/min",
     "USAGE_RETENTION_DAYS": 90,
     "RECENT_USAGE_DAYS": 30,
+    "SECRET_SCANNING_KEYS": GITHUB_SECRET_SCANNING_KEYS_URL,
+    "SECRET_SCANNING_RATE_LIMIT": "60/min",
+    "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
     "API_USERS_GROUP": "API users",
     "TOKEN_PREFIX": "rtp_",
 }

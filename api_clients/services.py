@@ -20,6 +20,9 @@ OWNER_PERMISSIONS = ("view_apiclient", "change_apiclient", "delete_apiclient")
 
 DUPLICATE_NAME_MESSAGE = "You already have an API client with this name"
 
+# The audit action of a revoke because the token was found in public.
+LEAKED_TOKEN_ACTION = "api_clients.revoke_leaked_token"
+
 
 class ApiClientError(Exception):
     """A change that the client's state does not allow, with a message for people."""
@@ -134,18 +137,29 @@ def rename_api_client(client, *, name, user):
     return locked
 
 
-def revoke_api_client(client, *, user):
-    """Revoke a client: its token stops working at once. Cannot be undone."""
+def revoke_api_client(client, *, user, leak=None):
+    """Revoke a client: its token stops working at once. Cannot be undone.
+
+    ``leak`` says the token was found in public, as ``{"source": "github",
+    "url": ...}`` or ``{"source": "reported"}``: the audit entry keeps it, under
+    its own action, and an expired client is left as it is.
+    """
     with transaction.atomic():
         locked = _lock(client)
         if locked.is_deleted:
             raise ApiClientError("This API client has been deleted.")
         if locked.is_revoked:
             raise ApiClientError("This API client has already been revoked.")
+        if leak is not None and locked.is_expired:
+            # An expired token no longer works: nothing to stop, nobody to alarm.
+            raise ApiClientError("This API client has expired.")
         locked.revoked_at = timezone.now()
         locked.revoked_by = user if user and user.pk else None
         locked.save(update_fields=["revoked_at", "revoked_by"])
-        log(locked, "api_clients.revoke", user=user)
+        if leak is None:
+            log(locked, "api_clients.revoke", user=user)
+        else:
+            log(locked, LEAKED_TOKEN_ACTION, user=user, data=dict(leak))
     client.revoked_at, client.revoked_by = locked.revoked_at, locked.revoked_by
     return locked
 

@@ -8,6 +8,7 @@ from wagtail.log_actions import LogFormatter
 
 from .models import ApiClient, ApiClientLogEntry
 from .policies import is_api_only_user
+from .services import LEAKED_TOKEN_ACTION
 from .viewsets import ApiClientViewSet
 
 
@@ -33,6 +34,18 @@ def register_api_client_log_actions(actions):
     actions.register_action("api_clients.create", _("Create API client"), _("API client created"))
     actions.register_action("api_clients.revoke", _("Revoke API client"), _("API client revoked"))
     actions.register_action("api_clients.delete", _("Delete API client"), _("API client deleted"))
+
+    @actions.register_action(LEAKED_TOKEN_ACTION)
+    class RevokeLeakedToken(LogFormatter):
+        label = _("Token found in public")
+
+        def format_message(self, log_entry):
+            data = log_entry.data if isinstance(log_entry.data, dict) else {}
+            if data.get("source") == "reported":
+                return _("Token reported as found in public; API client revoked")
+            if data.get("url"):
+                return _("Token found in public at %(url)s; API client revoked") % data
+            return _("Token found in public; API client revoked")
 
     @actions.register_action("api_clients.rename")
     class RenameApiClient(LogFormatter):

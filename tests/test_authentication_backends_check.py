@@ -36,7 +36,7 @@ def test_guardian_alone_locks_everyone_out_and_says_how_to_fix_it(settings):
 
     errors = check_authentication_backends(None)
 
-    assert ids(errors) == ["api_clients.E009"]
+    assert ids(errors) == ["api_clients.E010"]
     assert "password" in errors[0].msg
     assert f"AUTHENTICATION_BACKENDS = [{MODEL!r}, {GUARDIAN!r}]" in errors[0].hint
 
@@ -47,19 +47,19 @@ def test_without_guardian_api_users_cannot_see_their_clients(settings, backends)
 
     errors = check_authentication_backends(None)
 
-    assert ids(errors) == ["api_clients.E010"]
+    assert ids(errors) == ["api_clients.E011"]
     assert GUARDIAN in errors[0].msg
     assert GUARDIAN in errors[0].hint
 
 
 def test_a_remote_user_backend_signs_nobody_in_with_a_password(settings):
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.RemoteUserBackend", GUARDIAN]
-    assert ids(check_authentication_backends(None)) == ["api_clients.E009"]
+    assert ids(check_authentication_backends(None)) == ["api_clients.E010"]
 
 
 def test_an_empty_list_fails_both_ways(settings):
     settings.AUTHENTICATION_BACKENDS = []
-    assert ids(check_authentication_backends(None)) == ["api_clients.E009", "api_clients.E010"]
+    assert ids(check_authentication_backends(None)) == ["api_clients.E010", "api_clients.E011"]
 
 
 def test_a_backend_that_cannot_be_imported_is_named(settings):
@@ -67,7 +67,7 @@ def test_a_backend_that_cannot_be_imported_is_named(settings):
 
     errors = check_authentication_backends(None)
 
-    assert ids(errors) == ["api_clients.E008"]
+    assert ids(errors) == ["api_clients.E009"]
     assert "'no.such.Backend'" in errors[0].msg
 
 
@@ -77,7 +77,7 @@ def test_manage_py_check_fails_with_the_fix(settings):
     with pytest.raises(SystemCheckError) as raised:
         call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
 
-    assert "api_clients.E009" in str(raised.value)
+    assert "api_clients.E010" in str(raised.value)
     assert MODEL in str(raised.value)
 
 
@@ -88,7 +88,7 @@ def test_without_a_proxy_count_the_address_limit_would_trust_any_forwarded_heade
 
     warnings = check_api_clients_settings(None)
 
-    assert ids(warnings) == ["api_clients.W002"]
+    assert ids(warnings) == ["api_clients.W004"]
     assert "X-Forwarded-For" in warnings[0].msg
     assert "0 when there are none" in warnings[0].hint
     settings.NINJA_NUM_PROXIES = 0

@@ -157,6 +157,6 @@ class TestTheCheck:
 
         errors = check_api_clients_settings(None)
 
-        assert [error.id for error in errors] == ["api_clients.E007"]
+        assert [error.id for error in errors] == ["api_clients.E008"]
         assert "TOKEN_PREFIX" in errors[0].msg
         assert "ending in '_'" in errors[0].hint

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from ..dates import format_date
+from ..leaked_tokens import leak_of
 from ..policies import user_can
 from ..usage import summarise_usage
 from .base import ApiClientObjectMixin, client_url
@@ -34,5 +35,6 @@ class DetailView(ApiClientObjectMixin, TemplateView):
             status_label=client.status.label,
             owner_inactive=client.owner is not None and not client.owner.is_active,
             never=_("Never"),
+            leak=leak_of(client),
         )
         return context

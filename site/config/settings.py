@@ -184,6 +184,9 @@ API_CLIENTS = {
     "ADDRESS_RATE_LIMIT": os.environ.get("API_ADDRESS_RATE_LIMIT", "60/min"),
     "USAGE_RETENTION_DAYS": 90,
 }
+# Where GitHub's secret-scanning public keys come from: a URL or a local file.
+if os.environ.get("SECRET_SCANNING_KEYS"):
+    API_CLIENTS["SECRET_SCANNING_KEYS"] = os.environ["SECRET_SCANNING_KEYS"]
 
 LOGGING = {
     "version": 1,

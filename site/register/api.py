@@ -11,6 +11,7 @@ from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from api_clients.auth import ApiClientAuth
+from api_clients.secret_scanning import add_secret_scanning_endpoint
 
 from .models import TrainingProvider
 
@@ -82,6 +83,8 @@ api = NinjaAPI(
     auth=ApiClientAuth(),
     urls_namespace="register_api",
 )
+# Added first: the catch-all at the end of this module would answer for its path.
+add_secret_scanning_endpoint(api)
 
 UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
 

@@ -1,7 +1,9 @@
 """Manage API clients from the command line: create, list, revoke, delete, prune."""
 
 import datetime
+import getpass
 import json
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
+from api_clients import emails, leaked_tokens, tokens
 from api_clients.conf import MAX_RETENTION_DAYS, get_setting
 from api_clients.dates import format_date
 from api_clients.models import ApiClient, ApiClientUsage, Status
@@ -29,8 +32,14 @@ def _messages(error):
     return str(error)
 
 
+# Generous for one token and its line break; more is not a token.
+TOKEN_INPUT_MAX_CHARS = 1024
+
+
 class Command(BaseCommand):
     help = "Create, list, revoke and delete API clients, and prune old usage records."
+    # call_command(..., stdin=...) hands revoke-token its standard input.
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -58,6 +67,13 @@ class Command(BaseCommand):
             sub.add_argument("client_id", type=int, help="The client's id (see list).")
             sub.add_argument("--by", help="Username recorded in the audit log as who did it.")
 
+        revoke_token = commands.add_parser(
+            "revoke-token",
+            help="Revoke the client of a token found in public. "
+            "The token is read from standard input, never from the command line.",
+        )
+        revoke_token.add_argument("--by", help="Username recorded in the audit log as who did it.")
+
         prune = commands.add_parser(
             "prune", help="Delete usage records older than the retention period."
         )
@@ -67,7 +83,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, subcommand, **options):
         try:
-            return getattr(self, f"handle_{subcommand}")(**options)
+            return getattr(self, f"handle_{subcommand.replace('-', '_')}")(**options)
         except (ValidationError, ApiClientError) as error:
             raise CommandError(_messages(error)) from error
 
@@ -150,6 +166,33 @@ class Command(BaseCommand):
         client = delete_api_client(self._client(client_id), user=self._user(by, "--by"))
         self.stdout.write(f"Deleted API client {client.pk} {client.name!r}.")
 
+    @method_decorator(sensitive_variables("token"))
+    def handle_revoke_token(self, *, by, **options):
+        user = self._user(by, "--by")
+        token = _read_token(options.get("stdin", sys.stdin))
+        if not tokens.is_well_formed(token):
+            raise CommandError(
+                f"That is not an API client token: one is {tokens.TOKEN_PREFIX} followed by "
+                f"{tokens.TOKEN_LENGTH - len(tokens.TOKEN_PREFIX)} letters and digits "
+                "with a valid checksum."
+            )
+        client = leaked_tokens.find_clients([token]).get(token)
+        if client is None:
+            raise CommandError("No API client has this token.")
+        label = f"API client {client.pk} {client.name!r}"
+        if client.is_deleted:
+            self.stdout.write(f"{label} is deleted: its token no longer works. Nothing changed.")
+        elif leaked_tokens.revoke_leaked(client, leak=leaked_tokens.reported_leak(), user=user):
+            self.stdout.write(f"Revoked {label}: its token no longer works.")
+            if emails.owner_email_address(client):
+                self.stdout.write("Its owner has been emailed.")
+            else:
+                self.stdout.write("Its owner has no email address or is deactivated: no email.")
+        else:
+            client.refresh_from_db()
+            state = "deleted" if client.is_deleted else client.status.label.lower()
+            self.stdout.write(f"{label} is {state}: its token no longer works. Nothing changed.")
+
     def handle_prune(self, *, days, **options):
         days = get_setting("USAGE_RETENTION_DAYS") if days is None else days
         if days < 1:
@@ -170,6 +213,29 @@ class Command(BaseCommand):
                 .delete()
             )
         self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
+
+
+@sensitive_variables("text")
+def _read_token(stream):
+    """One token from standard input: typed without echo at a terminal, or piped in."""
+    if stream is None:
+        raise CommandError("There is no standard input to read the token from.")
+    try:
+        if stream.isatty():
+            text = getpass.getpass("Token (not shown): ", stream=sys.stderr)
+        else:
+            text = stream.read(TOKEN_INPUT_MAX_CHARS + 1)
+    except (UnicodeDecodeError, EOFError, KeyboardInterrupt):
+        raise CommandError("No token was read from standard input.") from None
+    if len(text) > TOKEN_INPUT_MAX_CHARS or len(text.split()) > 1:
+        raise CommandError("Give exactly one token on standard input.")
+    text = text.strip()
+    if not text:
+        raise CommandError(
+            "No token on standard input. Pipe it in, for example: "
+            "pbpaste | python manage.py api_clients revoke-token"
+        )
+    return text
 
 
 def _dumps(value):
