@@ -6,8 +6,12 @@ only when a requirements file changed), then runs the site or the tests.
 
     python3 dev.py run     migrate SQLite, load demo data, serve on 127.0.0.1:8000
     python3 dev.py test    run every test (extra arguments go to pytest)
+    python3 dev.py serve [--bind HOST:PORT]
+                           production: collect static files, migrate, then gunicorn
+                           with DEBUG off (needs SECRET_KEY; see the README)
 """
 
+import argparse
 import hashlib
 import os
 import subprocess
@@ -65,13 +69,52 @@ def test(args):
     sys.exit(result.returncode)
 
 
+def serve(args):
+    """Production: install, collect static files, migrate, then gunicorn with DEBUG off."""
+    parser = argparse.ArgumentParser(prog="python3 dev.py serve")
+    parser.add_argument(
+        "--bind",
+        default=f"127.0.0.1:{os.environ.get('PORT') or 8000}",
+        help="HOST:PORT to listen on (default 127.0.0.1:$PORT, or 127.0.0.1:8000)",
+    )
+    options = parser.parse_args(args)
+    if not os.environ.get("SECRET_KEY", "").strip():
+        sys.exit(
+            "SECRET_KEY is not set: set it to a long random value, e.g. "
+            "export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\""
+        )
+    install("requirements.txt")
+    env = {**os.environ, "DEBUG": "false"}
+    manage("collectstatic", "--no-input", "--verbosity", "0", env=env)
+    # Migrations may take longer than a request is allowed to.
+    manage("migrate", "--no-input", env={**env, "DATABASE_STATEMENT_TIMEOUT": "0"})
+    gunicorn = [
+        str(VENV / "bin" / "gunicorn"),
+        "config.wsgi:application",
+        "--pythonpath",
+        str(ROOT / "site"),
+        "--bind",
+        options.bind,
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        # Several app servers may share a machine; gunicorn's control socket has one path.
+        "--no-control-socket",
+    ]
+    print(f"Serving on http://{options.bind}/ (DEBUG off)", flush=True)
+    # The server takes this process's place, so a signal to it reaches gunicorn.
+    os.chdir(ROOT)
+    os.execve(gunicorn[0], gunicorn, env)  # noqa: S606 - a fixed command, no shell
+
+
 def manage_command(args):
     install("requirements.txt")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
     manage(*args, env=env)
 
 
-COMMANDS = {"run": run, "test": test, "manage": manage_command}
+COMMANDS = {"run": run, "test": test, "serve": serve, "manage": manage_command}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

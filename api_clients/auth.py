@@ -14,6 +14,7 @@ per client; every other request per address.
 """
 
 import functools
+import logging
 import time
 
 from django.core.cache import cache
@@ -32,6 +33,9 @@ from .models import ApiClient, RefusalReason
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
+UNAVAILABLE_DETAIL = _("The service is unavailable. Try again later.")
+
+logger = logging.getLogger(__name__)
 
 # Request attributes the middleware reads once the response exists.
 USAGE_ATTRIBUTE = "api_client_usage"
@@ -49,7 +53,37 @@ class Throttled(HttpError):
         super().__init__(429, str(THROTTLED_DETAIL))
 
 
+class CacheUnavailable(HttpError):
+    """The shared cache is down and the site chose to refuse rather than skip limits."""
+
+    def __init__(self):
+        super().__init__(503, str(UNAVAILABLE_DETAIL))
+
+
 _clock = time.time  # what the rate limit tells the time by
+
+# Seconds between two ERROR lines about the cache being down, per process.
+CACHE_ERROR_LOG_INTERVAL = 60
+# What a 503 for a missing cache tells the caller to wait.
+CACHE_RETRY_AFTER_SECONDS = 30
+_cache_error_logged_at = None
+
+
+def _log_cache_failure(error):
+    global _cache_error_logged_at
+    now = time.monotonic()
+    if _cache_error_logged_at is not None and now - _cache_error_logged_at < (
+        CACHE_ERROR_LOG_INTERVAL
+    ):
+        return
+    _cache_error_logged_at = now
+    skipping = get_setting("RATE_LIMIT_WITHOUT_CACHE") == "skip"
+    logger.error(
+        "The shared cache is not answering (%s: %s); rate limits are %s until it is back.",
+        type(error).__name__,
+        error,
+        "skipped" if skipping else "refusing requests with 503",
+    )
 
 
 def _count_in_window(key, period):
@@ -57,13 +91,23 @@ def _count_in_window(key, period):
 
     One atomic increment: app servers counting at the same time cannot lose
     each other's requests, as a read-modify-write of the count would.
+
+    If the cache itself fails, the count is None: the limit is skipped (or,
+    with ``RATE_LIMIT_WITHOUT_CACHE = "refuse"``, the request refused with a
+    503), and the failure logged at ERROR at most once a minute.
     """
     try:
-        return cache.incr(key)
-    except ValueError:  # the window's first request
-        if cache.add(key, 1, timeout=period + 1):
-            return 1
-        return cache.incr(key)  # another server started the window meanwhile
+        try:
+            return cache.incr(key)
+        except ValueError:  # the window's first request
+            if cache.add(key, 1, timeout=period + 1):
+                return 1
+            return cache.incr(key)  # another server started the window meanwhile
+    except Exception as error:  # any backend's connection or timeout error
+        _log_cache_failure(error)
+        if get_setting("RATE_LIMIT_WITHOUT_CACHE") == "refuse":
+            raise CacheUnavailable() from error
+        return None
 
 
 def _check_rate(request, rate, scope, ident):
@@ -72,7 +116,12 @@ def _check_rate(request, rate, scope, ident):
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
-    if _count_in_window(key, period) <= allowed:
+    try:
+        count = _count_in_window(key, period)
+    except CacheUnavailable:
+        setattr(request, RETRY_AFTER_ATTRIBUTE, CACHE_RETRY_AFTER_SECONDS)
+        raise
+    if count is None or count <= allowed:
         return
     setattr(request, RETRY_AFTER_ATTRIBUTE, (window + 1) * period - now)
     raise Throttled()

@@ -16,6 +16,7 @@ from .conf import (
     MAX_RECENT_USAGE_DAYS,
     MAX_RETENTION_DAYS,
     MAX_SECRET_SCANNING_BODY_BYTES,
+    RATE_LIMIT_WITHOUT_CACHE_CHOICES,
     RATE_PATTERN,
     TOKEN_PREFIX_PATTERN,
     parse_rate,
@@ -84,6 +85,17 @@ def check_api_clients_settings(app_configs, **kwargs):
                     id="api_clients.E004",
                 )
             )
+    without_cache = configured.get("RATE_LIMIT_WITHOUT_CACHE", DEFAULTS["RATE_LIMIT_WITHOUT_CACHE"])
+    if without_cache not in RATE_LIMIT_WITHOUT_CACHE_CHOICES:
+        errors.append(
+            Error(
+                f"API_CLIENTS['RATE_LIMIT_WITHOUT_CACHE'] must be 'skip' or 'refuse', "
+                f"not {without_cache!r}.",
+                hint="What the API does while the shared cache is down: serve requests "
+                "without rate limits, or refuse them with 503.",
+                id="api_clients.E007",
+            )
+        )
     group = configured.get("API_USERS_GROUP", DEFAULTS["API_USERS_GROUP"])
     if not isinstance(group, str) or not group.strip() or len(group) > MAX_GROUP_NAME_LENGTH:
         errors.append(
@@ -91,7 +103,7 @@ def check_api_clients_settings(app_configs, **kwargs):
                 f"API_CLIENTS['API_USERS_GROUP'] must be a group name, not {group!r}.",
                 hint=f"The name of a group (1 to {MAX_GROUP_NAME_LENGTH} characters) "
                 "whose members are API-only users.",
-                id="api_clients.E007",
+                id="api_clients.E012",
             )
         )
     prefix = configured.get("TOKEN_PREFIX", DEFAULTS["TOKEN_PREFIX"])

@@ -12,6 +12,8 @@ SECRET_SCANNING_KEYS           GitHub's    where secret-scanning public keys com
                                            an http(s) URL, or a local JSON file
 SECRET_SCANNING_RATE_LIMIT     "60/min"    secret-scanning reports accepted per address
 SECRET_SCANNING_MAX_BODY_BYTES 1048576     larger reports are refused with 413
+RATE_LIMIT_WITHOUT_CACHE       "skip"      when the shared cache fails: "skip" the rate
+                                           limits, or "refuse" requests with 503
 API_USERS_GROUP                "API users" the group whose members are API-only users
 TOKEN_PREFIX                   "rtp_"      starts every new token: letters, digits and
                                            underscores, ending in "_", 2 to 12 characters
@@ -39,9 +41,11 @@ DEFAULTS = {
     "SECRET_SCANNING_KEYS": GITHUB_SECRET_SCANNING_KEYS_URL,
     "SECRET_SCANNING_RATE_LIMIT": "60/min",
     "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
+    "RATE_LIMIT_WITHOUT_CACHE": "skip",
     "API_USERS_GROUP": "API users",
     "TOKEN_PREFIX": "rtp_",
 }
+RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 
 # A prefix fits the stored hint (16 characters: the prefix and 4 more) and reads
 # as one word to secret scanners: letters, digits and underscores, ending in "_".

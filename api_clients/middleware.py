@@ -38,7 +38,7 @@ class ApiClientUsageMiddleware:
         if response.status_code == 401 and getattr(request, CHALLENGE_ATTRIBUTE, False):
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         retry_after = getattr(request, RETRY_AFTER_ATTRIBUTE, None)
-        if response.status_code == 429 and retry_after is not None:
+        if response.status_code in (429, 503) and retry_after is not None:
             response["Retry-After"] = str(max(1, math.ceil(retry_after)))
         usage = getattr(request, USAGE_ATTRIBUTE, None)
         if usage is not None:

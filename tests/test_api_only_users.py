@@ -142,4 +142,4 @@ def test_a_bad_group_name_fails_the_check(settings, name):
 
     errors = check_api_clients_settings(None)
 
-    assert [error.id for error in errors] == ["api_clients.E007"]
+    assert [error.id for error in errors] == ["api_clients.E012"]

@@ -20,8 +20,8 @@ def run_manage(*args, **env):
             "REDIS_URL",
             "SECRET_KEY",
             "DEBUG",
-            "ALLOW_DEVELOPMENT_KEY",
             "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests set it for their own process
         }
     }
     return subprocess.run(

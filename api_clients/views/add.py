@@ -7,6 +7,7 @@ session. A repeated final POST (reload, Back, double click) finds its
 submission already used and goes to the client's page instead.
 """
 
+import contextlib
 import datetime
 import uuid
 
@@ -35,6 +36,20 @@ REMEMBERED_SUBMISSIONS = 10
 # How long the shared cache remembers which client a submission created.
 SUBMISSION_MEMORY_SECONDS = 60 * 60
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
+
+
+def _cached(key):
+    """What the shared cache holds for ``key``; None if it is down (the session still guards)."""
+    try:
+        return cache.get(key)
+    except Exception:  # any backend's connection or timeout error
+        return None
+
+
+def _cache(key, value):
+    # The add flow works without the cache, only with the session alone to guard it.
+    with contextlib.suppress(Exception):  # any backend's connection or timeout error
+        cache.set(key, value, SUBMISSION_MEMORY_SECONDS)
 
 
 def submission_cache_key(user, submission):
@@ -145,7 +160,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
         if submission:
             # Two clicks at once both read the session before either saved it:
             # the shared cache knows what the first one created.
-            created_pk = cache.get(submission_cache_key(request.user, submission))
+            created_pk = _cached(submission_cache_key(request.user, submission))
             if created_pk is not None:
                 return self._already_created(created_pk)
         draft = get_draft(request)
@@ -175,9 +190,7 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             form.add_error("name", error.messages[0] if error.messages else None)
             return self._invalid(form)
 
-        cache.set(
-            submission_cache_key(request.user, submission), client.pk, SUBMISSION_MEMORY_SECONDS
-        )
+        _cache(submission_cache_key(request.user, submission), client.pk)
         request.session.pop(DRAFT_KEY, None)
         remembered = dict(list(created.items())[-(REMEMBERED_SUBMISSIONS - 1) :]) if created else {}
         remembered[submission] = client.pk

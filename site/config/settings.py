@@ -3,9 +3,11 @@
 Everything that differs between machines comes from the environment:
 ``DATABASE_URL`` (PostgreSQL; SQLite when unset), ``REDIS_URL`` (the shared
 cache; local memory when unset), ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS``,
-``DEBUG`` and ``ALLOWED_HOSTS``.
+``DEBUG``, ``ALLOWED_HOSTS``, the security and email settings below. The
+README's "Production" section lists them all.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -28,13 +30,24 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
 DEBUG = env_bool("DEBUG", default=False)
 
-# A development key that the site refuses to run with when DEBUG is off.
+# A development key that the site refuses to run with when DEBUG is off, whether
+# it comes by default or is set on purpose: it is public.
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and not env_bool("ALLOW_DEVELOPMENT_KEY"):
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set SECRET_KEY in the environment, or DEBUG=true for development."
     )
@@ -61,6 +74,8 @@ INSTALLED_APPS = [
     "taggit",
     "guardian",
     "ninja",
+    "axes",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +85,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions, users or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +97,8 @@ MIDDLEWARE = [
     "api_clients.middleware.ApiClientUsageMiddleware",
     "api_clients.middleware.ApiOnlyUserAdminMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, so that it sees the sign-in view's answer and can turn it into a lockout.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,8 +122,25 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # SQLite is the embedded default; DATABASE_URL selects PostgreSQL (psycopg 3).
+# A database that is down or stalled must fail a request fast (a 503, see
+# config/errors.py), never hang it: connecting gives up after
+# DATABASE_CONNECT_TIMEOUT seconds, a statement after DATABASE_STATEMENT_TIMEOUT
+# milliseconds (0: no limit, for long migrations).
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"],
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2),
+                "options": f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 3000)}",
+            }
+        )
 else:
     DATABASES = {
         "default": {
@@ -128,12 +165,16 @@ if os.environ.get("REDIS_URL"):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "register"),
+            # A cache that is down or stalled costs a request a second at most.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a username and address pair that failed too often.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -159,7 +200,13 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Compressed copies for WhiteNoise to serve; file names stay as they are,
+    # since Wagtail adds its own version to the admin's static URLs.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -169,9 +216,76 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILADMIN_LOGIN_URL = "wagtailadmin_login"
 LOGIN_URL = "wagtailadmin_login"
 
+# Security when DEBUG is off. Behind a TLS proxy, SECURE_PROXY_SSL_HEADER=true
+# trusts its X-Forwarded-Proto; SECURE_SSL_REDIRECT=false leaves redirecting
+# to the proxy. The load balancer's /health stays reachable over plain HTTP.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+if env_bool("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# No framing (Wagtail's preview views lift this for themselves); the policy's
+# frame-ancestors below lets the preview panel frame the site's own pages.
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy: only the site's own script files, stylesheets,
+# images and fonts; no inline script and no eval. The admin's markup carries
+# style attributes (style-src-attr), and the API docs draw icons from data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# Admin sign-in throttling (django-axes): 5 failures for one username from one
+# address refuse that pair for 15 minutes; staff unlock it with
+# `manage.py axes_reset_username USERNAME` (or axes_reset for everyone).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "config.signin.lockout_response"
+AXES_VERBOSE = False
+WAGTAILADMIN_USER_LOGIN_FORM = "config.signin.LoginForm"
+
+# Email through Django's own settings, from the environment; printed to the
+# console in development.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # Number of trusted proxies in front of the site, used to find a caller's
 # address for rate limits (django-ninja reads this).
@@ -188,11 +302,24 @@ API_CLIENTS = {
 if os.environ.get("SECRET_SCANNING_KEYS"):
     API_CLIENTS["SECRET_SCANNING_KEYS"] = os.environ["SECRET_SCANNING_KEYS"]
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
+# A flood of refused requests must not flood the log: Django writes each
+# 4xx answer at WARNING; here it is one INFO line (so nothing at the default
+# level), and a disallowed host is not written a second time with a traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {
+        "refusals_as_info": {"()": "config.log_filters.RefusalsAsInfo"},
+        "drop": {"()": "django.utils.log.CallbackFilter", "callback": lambda record: False},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"filters": ["refusals_as_info"]},
+        "django.security.csrf": {"filters": ["refusals_as_info"]},
+        "django.security.DisallowedHost": {"filters": ["drop"]},
+    },
 }
 
 # No avatars fetched from a third party: the admin shows initials instead.

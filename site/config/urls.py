@@ -2,10 +2,16 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from config.health import health
 from register.api import api
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("api/v1/", api.urls),
+    path("health", health, name="health"),
     path("", include(wagtail_urls)),
 ]
+
+# JSON under the API, the admin's look elsewhere; a database fault is a 503.
+handler400 = "config.errors.bad_request"
+handler500 = "config.errors.server_error"

@@ -1,6 +1,7 @@
 """The register API: training providers, read with an API client's bearer token."""
 
 import datetime
+import inspect
 from typing import Annotated
 
 from django.db.models import Q
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import register_converter
 from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.signature.utils import get_path_param_names
 
 from api_clients.auth import ApiClientAuth
 from api_clients.secret_scanning import add_secret_scanning_endpoint
@@ -75,7 +77,17 @@ class ProviderPagination(PageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=100)
 
 
-api = NinjaAPI(
+class RegisterAPI(NinjaAPI):
+    """The register's ninja API: every GET also answers HEAD, which the schema leaves implicit."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            operations.pop("head", None)
+        return schema
+
+
+api = RegisterAPI(
     title="Register of training providers API",
     version="1",
     description="Read the register of training providers. Every request needs "
@@ -87,6 +99,15 @@ api = NinjaAPI(
 add_secret_scanning_endpoint(api)
 
 UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
+READ = ["GET", "HEAD"]
+# What an endpoint that does not take a method answers it with: 405.
+OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class MethodNotAllowed(Exception):
+    def __init__(self, allowed):
+        super().__init__("Method not allowed.")
+        self.allowed = sorted(allowed)
 
 
 @api.exception_handler(Http404)
@@ -94,7 +115,14 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-@api.get("/info", response={200: InfoOut, **UNAUTHORISED}, tags=["register"])
+@api.exception_handler(MethodNotAllowed)
+def method_not_allowed(request, exc):
+    response = api.create_response(request, {"detail": "Method not allowed."}, status=405)
+    response["Allow"] = ", ".join(exc.allowed)
+    return response
+
+
+@api.api_operation(READ, "/info", response={200: InfoOut, **UNAUTHORISED}, tags=["register"])
 def info(request):
     """What this API is, and which client is calling."""
     return {
@@ -105,14 +133,17 @@ def info(request):
     }
 
 
-@api.get("/providers", response={200: list[ProviderOut], **UNAUTHORISED}, tags=["register"])
+@api.api_operation(
+    READ, "/providers", response={200: list[ProviderOut], **UNAUTHORISED}, tags=["register"]
+)
 @paginate(ProviderPagination, page_size=25)
 def list_providers(request, filters: Query[ProviderFilter]):
     """Training providers, by operating name, 25 to a page; `changed_since` for what changed."""
     return filters.filter(TrainingProvider.objects.live())
 
 
-@api.get(
+@api.api_operation(
+    READ,
     "/providers/{provider_id}",
     response={200: ProviderOut, 404: ErrorOut, **UNAUTHORISED},
     tags=["register"],
@@ -120,6 +151,47 @@ def list_providers(request, filters: Query[ProviderFilter]):
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
+
+
+def refuse_other_methods(router):
+    """Answer every method an endpoint does not take with 405 JSON and ``Allow``.
+
+    The answer comes after the token check, like any other: a known client's
+    request is rate limited and recorded, an unknown caller gets the same 401
+    as always. (ninja's own 405 is an HTML page that skips all three.)
+    """
+    for path, path_view in router.path_operations.items():
+        allowed = {method for operation in path_view.operations for method in operation.methods}
+        others = [method for method in OTHER_METHODS if method not in allowed]
+        if others:
+            path_view.add_operation(
+                path,
+                others,
+                _refusal_view(path, allowed),
+                # The endpoint's own authentication, whatever it is.
+                auth=path_view.operations[0].auth_param,
+                response={405: ErrorOut, **UNAUTHORISED},
+                include_in_schema=False,
+            )
+
+
+def _refusal_view(path, allowed):
+    def refuse(request, **path_params):
+        raise MethodNotAllowed(allowed)
+
+    # The path's parameters, declared so that ninja matches them to the path.
+    refuse.__signature__ = inspect.Signature(
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str)
+            for name in sorted(get_path_param_names(path))
+        ]
+    )
+    return refuse
+
+
+# After the last endpoint of the router, before the catch-all below.
+refuse_other_methods(api.default_router)
 
 
 class _AnyPathConverter:
@@ -138,7 +210,7 @@ register_converter(_AnyPathConverter, "api_any_path")
 
 
 @api.api_operation(
-    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    list(OTHER_METHODS),
     "/{api_any_path:unknown_path}",
     include_in_schema=False,
 )

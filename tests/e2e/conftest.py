@@ -8,6 +8,7 @@ mandatory and a missing browser fails the run.
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -68,11 +69,39 @@ def settle(page):
     Long decorative loops (the menu's "new" badge) are left running.
     """
     page.wait_for_load_state("load")
-    page.wait_for_function(
-        """document.getAnimations().every(animation =>
+    wait_until(
+        page,
+        """() => document.getAnimations().every(animation =>
             animation.playState !== 'running' ||
-            animation.effect.getComputedTiming().endTime > 3000)"""
+            animation.effect.getComputedTiming().endTime > 3000)""",
     )
+
+
+def wait_until(page, predicate, timeout=15):
+    """Poll a JavaScript function until it returns true.
+
+    Playwright's wait_for_function evaluates its predicate as a string inside
+    the page, which the site's Content-Security-Policy (rightly) refuses.
+    """
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(predicate):
+                return
+        except Error as error:  # the page navigated while it was asked: ask the next one
+            if "context was destroyed" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(50)
+
+
+@pytest.fixture
+def until():
+    """``until(page, "() => …")``: wait for a JavaScript predicate (see wait_until)."""
+    return wait_until
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +135,27 @@ def context(browser, live_server):
 def page(context):
     page = context.new_page()
     errors = []
+    violations = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Every Content-Security-Policy refusal fires a DOM event; an init script
+    # (which the policy does not govern) reports each on the console.
+    page.add_init_script(
+        """document.addEventListener('securitypolicyviolation', event => console.error(
+            'Content Security Policy violation: ' + event.violatedDirective + ' blocked ' +
+            (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' +
+            event.lineNumber));"""
+    )
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

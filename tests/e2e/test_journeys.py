@@ -203,7 +203,7 @@ def focus_is_visible(page):
     )
 
 
-def test_keyboard_only_add_flow(page, people, sign_in):
+def test_keyboard_only_add_flow(page, people, sign_in, until):
     sign_in("owner")
     page.goto("/admin/api-clients/")
 
@@ -215,7 +215,7 @@ def test_keyboard_only_add_flow(page, people, sign_in):
     # Submit with nothing: the error summary takes focus.
     tab_to(page, "() => document.activeElement.id === 'id_name'")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    until(page, "() => document.activeElement.hasAttribute('data-error-summary')")
     assert "Enter client name" in page.evaluate("document.activeElement.innerText")
 
     tab_to(page, "() => document.activeElement.id === 'id_name'")
@@ -264,3 +264,31 @@ def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
     page.wait_for_load_state()
     assert token not in page.content()
     assert ApiClient.objects.filter(name="Once only").count() == 1
+
+
+def test_api_docs_render_under_the_content_security_policy(page, live_server):
+    """The interactive docs load their own scripts and styles, and nothing is refused."""
+    response = page.goto("/api/v1/docs")
+    assert "Content-Security-Policy" in {name.title() for name in response.headers}
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Register of training providers API"
+    )
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+
+
+def test_admin_sign_in_is_refused_after_five_failures(page, people):
+    page.goto("/admin/login/")
+    for _ in range(5):
+        page.fill("#id_username", "manager")
+        page.fill("#id_password", "not-the-password")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("load")
+
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "password-123!")
+    page.click("button[type=submit]")
+
+    expect(
+        page.get_by_text("Too many failed sign-in attempts. Try again in 15 minutes.")
+    ).to_be_visible()
+    assert "/admin/login/" in page.url
