@@ -1,7 +1,7 @@
 """The suite on the oldest and the newest supported Wagtail, each with Django 5.2.
 
-    nox -s "tests(oldest)"     Wagtail 7.0.x with the lowest declared django-guardian
-                               and django-ninja; browser journeys left out
+    nox -s "tests(oldest)"     Wagtail 7.0.x with the lowest declared Django,
+                               django-guardian and cryptography; browser journeys left out
     nox -s "tests(newest)"     Wagtail 8.x, as the site runs it; browser journeys too
     nox -s django6             Wagtail 8.x with Django 6.0 (needs Python 3.12)
 
@@ -23,12 +23,19 @@ nox.options.sessions = ["tests(oldest)", "tests(newest)"]
 ROOT = Path(__file__).parent
 
 
+# The site's own API (site/register/api.py) adds operations to a bound router,
+# which needs the django-ninja the site pins; the app alone passed on its floor, 1.4.2.
+SITE_PINNED = {"django-ninja"}
+
+
 def lower_bounds():
     """``name==lowest`` for each dependency of the app, from pyproject.toml."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = []
     for requirement in project["dependencies"]:
         name, lowest = re.fullmatch(r"([\w-]+)>=([\w.]+),.*", requirement).groups()
+        if name in SITE_PINNED:
+            continue
         # Wagtail: the newest patch of its oldest line, as an LTS site runs it.
         pins.append(f"{name}>={lowest},<7.1" if name == "wagtail" else f"{name}=={lowest}")
     return pins
