@@ -13,23 +13,23 @@ an unknown token from a dead one. Requests with a valid token are rate limited
 per client; every other request per address.
 """
 
-import functools
+import datetime
 import logging
 import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
-from ninja.errors import HttpError
+from ninja.errors import HttpError, Throttled
 from ninja.security.http import HttpAuthBase
 from ninja.throttling import BaseThrottle
 
 from . import tokens
 from .conf import get_setting, parse_rate
-from .models import ApiClient, RefusalReason
+from .lifecycle import token_refusal
+from .models import ApiClient, RefusalReason, TokenUsed
 
 UNAUTHORIZED_DETAIL = _("Authentication credentials were missing or not valid.")
 THROTTLED_DETAIL = _("Too many requests. Try again later.")
@@ -37,10 +37,8 @@ UNAVAILABLE_DETAIL = _("The service is unavailable. Try again later.")
 
 logger = logging.getLogger(__name__)
 
-# Request attributes the middleware reads once the response exists.
-USAGE_ATTRIBUTE = "api_client_usage"
-CHALLENGE_ATTRIBUTE = "api_client_challenge"
-RETRY_AFTER_ATTRIBUTE = "api_client_retry_after"
+# Where the token check leaves its outcome for ApiClientUsageMiddleware.
+CHECK_ATTRIBUTE = "api_client_check"
 
 
 class Unauthorized(HttpError):
@@ -48,9 +46,45 @@ class Unauthorized(HttpError):
         super().__init__(401, str(UNAUTHORIZED_DETAIL))
 
 
-class Throttled(HttpError):
-    def __init__(self):
-        super().__init__(429, str(THROTTLED_DETAIL))
+class RateLimited(Throttled):
+    """ninja's 429, in this app's words; ``wait`` is the seconds until the window ends."""
+
+    def __init__(self, wait):
+        super().__init__(wait)
+        self.message = str(THROTTLED_DETAIL)
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the token check decided about one request: made once, read by the middleware.
+
+    ``client`` is the client the token belongs to, whether it was accepted or
+    not (None for no token or an unknown one); ``refusal`` why a known client's
+    request was refused (a ``RefusalReason``, "" when accepted). ``retry_after``
+    is set when a rate limit refused it, in seconds, or when the shared cache
+    is down and the site refuses then (``cache_unavailable``). ``challenge``: the
+    answer asks for a Bearer token, as every answer without a working token does.
+    ``token`` is which of the client's tokens was used ("current" or
+    "previous"); ``expires_at`` when that token stops working, set only when
+    it works (a rate-limited request's token works too).
+    """
+
+    client: ApiClient | None = None
+    refusal: str = ""
+    retry_after: float | None = None
+    challenge: bool = False
+    cache_unavailable: bool = False
+    token: str = TokenUsed.CURRENT
+    expires_at: datetime.datetime | None = None
+
+    @property
+    def accepted(self):
+        return self.client is not None and not self.refusal and self.retry_after is None
+
+    @property
+    def recorded(self):
+        """Every request by a known client is recorded, accepted or refused."""
+        return self.client is not None
 
 
 class CacheUnavailable(HttpError):
@@ -110,63 +144,21 @@ def _count_in_window(key, period):
         return None
 
 
-def _check_rate(request, rate, scope, ident):
-    """Count the request in its fixed window; over the limit, raise Throttled."""
+def _check_rate(rate, scope, ident):
+    """Count the request in its fixed window; over the limit, the seconds until the next one."""
     allowed, period = parse_rate(rate)
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
-    try:
-        count = _count_in_window(key, period)
-    except CacheUnavailable:
-        setattr(request, RETRY_AFTER_ATTRIBUTE, CACHE_RETRY_AFTER_SECONDS)
-        raise
+    count = _count_in_window(key, period)
     if count is None or count <= allowed:
-        return
-    setattr(request, RETRY_AFTER_ATTRIBUTE, (window + 1) * period - now)
-    raise Throttled()
-
-
-def _refusal_reason(client):
-    if client.is_deleted:
-        return RefusalReason.DELETED
-    if client.is_revoked:
-        return RefusalReason.REVOKED
-    if client.is_expired:
-        return RefusalReason.EXPIRED
-    if not client.owner_is_active:
-        return RefusalReason.OWNER_INACTIVE
-    return None
-
-
-@functools.lru_cache(maxsize=32)
-def _lookup_sql(alias, digest_count):
-    """SQL for a client and its owner's ``is_active`` by digest, or None if there is no column.
-
-    Written out rather than built by the ORM on each request: compiling the
-    queryset cost several times what running the query does, and this runs
-    on every API request. Names come from the models; values are parameters.
-    """
-    owner_field = ApiClient._meta.get_field("owner")
-    owner_meta = owner_field.related_model._meta
-    try:
-        is_active = owner_meta.get_field("is_active")
-    except FieldDoesNotExist:
         return None
-    if not is_active.concrete:  # e.g. AbstractBaseUser's constant
-        return None
-    quote = connections[alias].ops.quote_name
-    client_meta = ApiClient._meta
-    columns = ", ".join(f"c.{quote(field.column)}" for field in client_meta.concrete_fields)
-    digest_column = quote(client_meta.get_field("token_digest").column)
-    placeholders = ", ".join(["%s"] * digest_count)
-    return (
-        f"SELECT {columns}, u.{quote(is_active.column)} AS owner_is_active "  # noqa: S608
-        f"FROM {quote(client_meta.db_table)} c "
-        f"LEFT OUTER JOIN {quote(owner_meta.db_table)} u "
-        f"ON u.{quote(owner_meta.pk.column)} = c.{quote(owner_field.column)} "
-        f"WHERE c.{digest_column} IN ({placeholders})"
-    )
+    return (window + 1) * period - now
+
+
+def token_check(request):
+    """What the token check decided about this request (a ``TokenCheck``), or None."""
+    return getattr(request, CHECK_ATTRIBUTE, None)
 
 
 @sensitive_variables("token")
@@ -174,19 +166,11 @@ def find_client(token):
     """The client a token belongs to, deleted or not, in one indexed query; or None.
 
     The client comes with ``owner_is_active``, read from its owner's row in
-    the same query.
+    the same query. A malformed token costs no query.
     """
     if not tokens.is_well_formed(token):
         return None
-    digests = tokens.candidate_digests(token)
-    clients = ApiClient.objects
-    sql = _lookup_sql(clients.db, len(digests))
-    if sql is not None:
-        return next(iter(clients.raw(sql, digests)), None)
-    client = clients.select_related("owner").filter(token_digest__in=digests).first()
-    if client is not None:
-        client.owner_is_active = client.owner is not None and client.owner.is_active
-    return client
+    return ApiClient.objects.find_by_token_digests(tokens.candidate_digests(token))
 
 
 class ApiClientAuth(HttpAuthBase):
@@ -198,28 +182,61 @@ class ApiClientAuth(HttpAuthBase):
     def openapi_bearerFormat(self):  # noqa: N802  (django-ninja reads this name)
         return f"{tokens.token_prefix()} token"
 
-    @method_decorator(sensitive_variables("token"))
     def __call__(self, request):
-        # Every answer without a valid token carries the Bearer challenge.
-        setattr(request, CHALLENGE_ATTRIBUTE, True)
+        check = self.check(request)
+        setattr(request, CHECK_ATTRIBUTE, check)
+        if check.cache_unavailable:
+            raise CacheUnavailable()
+        if check.retry_after is not None:
+            raise RateLimited(check.retry_after)
+        if not check.accepted:
+            raise Unauthorized()
+        return check.client
+
+    @method_decorator(sensitive_variables("token"))
+    def check(self, request):
+        """Decide about the request's token and count it against its rate limit."""
         token = self._token_from_header(request)
         client = find_client(token) if token else None
-        reason = _refusal_reason(client) if client else None
-        if client is not None:
-            # Recorded whether accepted or refused: staff see who still calls
-            # with a dead token.
-            setattr(request, USAGE_ATTRIBUTE, {"client": client, "reason": reason or ""})
-        if client is None or reason is not None:
-            address = BaseThrottle().get_ident(request)
-            _check_rate(request, get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address)
-            raise Unauthorized()
+        used = client.token_used if client is not None else TokenUsed.CURRENT
+        refusal = client and token_refusal(
+            client, owner_is_active=client.owner_is_active, token=used
+        )
+        working = client is not None and not refusal
+        expires_at = None
+        if working:
+            expires_at = (
+                client.previous_token_expires_at
+                if used == TokenUsed.PREVIOUS
+                else client.expires_at
+            )
         try:
-            _check_rate(request, get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk)
-        except Throttled:
-            getattr(request, USAGE_ATTRIBUTE)["reason"] = RefusalReason.RATE_LIMITED
-            raise
-        setattr(request, CHALLENGE_ATTRIBUTE, False)
-        return client
+            if not working:
+                # Without a working token: limited per address, answered with a challenge.
+                address = BaseThrottle().get_ident(request)
+                retry_after = _check_rate(
+                    get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
+                )
+                return TokenCheck(client, refusal or "", retry_after, challenge=True, token=used)
+            retry_after = _check_rate(
+                get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
+            )
+        except CacheUnavailable:
+            # The site refuses rather than skips limits while the cache is down.
+            return TokenCheck(
+                client,
+                refusal or "",
+                CACHE_RETRY_AFTER_SECONDS,
+                challenge=not working,
+                cache_unavailable=True,
+                token=used,
+                expires_at=expires_at,
+            )
+        if retry_after is not None:
+            return TokenCheck(
+                client, RefusalReason.RATE_LIMITED, retry_after, token=used, expires_at=expires_at
+            )
+        return TokenCheck(client, token=used, expires_at=expires_at)
 
     @staticmethod
     @sensitive_variables("value", "token")

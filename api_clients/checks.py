@@ -14,6 +14,7 @@ from .conf import (
     MAX_GROUP_NAME_LENGTH,
     MAX_HORIZON_MONTHS,
     MAX_RECENT_USAGE_DAYS,
+    MAX_REMINDER_DAYS,
     MAX_RETENTION_DAYS,
     MAX_SECRET_SCANNING_BODY_BYTES,
     RATE_LIMIT_WITHOUT_CACHE_CHOICES,
@@ -118,6 +119,7 @@ def check_api_clients_settings(app_configs, **kwargs):
             )
         )
     errors.extend(_check_secret_scanning_keys(configured))
+    errors.extend(_check_reminder_days(configured))
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
             Error(
@@ -195,6 +197,23 @@ def check_authentication_backends(app_configs, **kwargs):
             )
         )
     return errors
+
+
+def _check_reminder_days(configured):
+    value = configured.get("EXPIRY_REMINDER_DAYS", DEFAULTS["EXPIRY_REMINDER_DAYS"])
+    if isinstance(value, list | tuple) and all(
+        isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_REMINDER_DAYS
+        for days in value
+    ):
+        return []
+    return [
+        Error(
+            "API_CLIENTS['EXPIRY_REMINDER_DAYS'] must be a list of whole numbers of days "
+            f"from 1 to {MAX_REMINDER_DAYS}, not {value!r}.",
+            hint="For example [30, 7, 1]: emails 30, 7 and 1 days before a client expires.",
+            id="api_clients.E013",
+        )
+    ]
 
 
 def _check_secret_scanning_keys(configured):

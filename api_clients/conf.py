@@ -17,6 +17,7 @@ RATE_LIMIT_WITHOUT_CACHE       "skip"      when the shared cache fails: "skip" t
 API_USERS_GROUP                "API users" the group whose members are API-only users
 TOKEN_PREFIX                   "rtp_"      starts every new token: letters, digits and
                                            underscores, ending in "_", 2 to 12 characters
+EXPIRY_REMINDER_DAYS           [30, 7, 1]  days before expiry that owners are emailed
 ============================== =========== ===========================================
 """
 
@@ -28,6 +29,7 @@ from django.conf import settings
 MAX_HORIZON_MONTHS = 120
 MAX_RECENT_USAGE_DAYS = 366
 MAX_RETENTION_DAYS = 36_500
+MAX_REMINDER_DAYS = 3_660
 MAX_SECRET_SCANNING_BODY_BYTES = 50 * 1_048_576
 
 GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning"
@@ -44,6 +46,7 @@ DEFAULTS = {
     "RATE_LIMIT_WITHOUT_CACHE": "skip",
     "API_USERS_GROUP": "API users",
     "TOKEN_PREFIX": "rtp_",
+    "EXPIRY_REMINDER_DAYS": (30, 7, 1),
 }
 RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 

@@ -30,3 +30,16 @@ def expiry_bounds(on=None):
 def format_date(date):
     """A date as users read it: "26 November 2027" (month names from Django, not the OS locale)."""
     return dateformat.format(date, "j F Y")
+
+
+def format_time(moment):
+    """A moment as users read it, in the active time zone: "29 November 2026, 2:39pm"."""
+    return dateformat.format(timezone.localtime(moment), "j F Y, g:ia")
+
+
+def format_rfc3339(moment):
+    """A moment in RFC 3339, in the site's time zone with its offset: 2027-05-27T00:00:00+01:00.
+
+    Always a numeric offset, never "Z", so that the header and the API agree.
+    """
+    return timezone.localtime(moment, timezone.get_default_timezone()).isoformat(timespec="seconds")

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import reverse
 
+from .dates import format_date
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,14 +43,9 @@ def send_to_owner(client, *, subject, paragraphs):
     A backend that fails is logged, not raised: the change that prompted the
     email has been made and must not be undone by a mail server being down.
     """
-    address = owner_email_address(client)
-    if address is None:
+    message = compose_to_owner(client, subject=subject, paragraphs=paragraphs)
+    if message is None:
         return False
-    message = EmailMessage(
-        subject=_one_line(subject),
-        body="\n\n".join(paragraphs) + "\n",
-        to=[address],
-    )
     try:
         message.send()
     except Exception:
@@ -75,4 +72,51 @@ def send_revoked_for_leak(client, *, leak):
         client,
         subject=f"API client {client.name} was revoked",
         paragraphs=revoked_for_leak_paragraphs(leak),
+    )
+
+
+def compose_to_owner(client, *, subject, paragraphs):
+    """The plain-text email to the client's owner, or None when there is no one to send it to."""
+    address = owner_email_address(client)
+    if address is None:
+        return None
+    return EmailMessage(
+        subject=_one_line(subject),
+        body="\n\n".join(paragraphs) + "\n",
+        to=[address],
+    )
+
+
+def expiry_reminder(client, *, today):
+    """The reminder about the client's expiry date, as of ``today``; None without an address.
+
+    Before the date (or on it) it says when the token stops and links to the
+    page that generates a new one; after it, that the token no longer works.
+    """
+    name = _one_line(client.name)
+    date = format_date(client.expiry_date)
+    days_left = (client.expiry_date - today).days
+    if days_left < 0:
+        return compose_to_owner(
+            client,
+            subject=f"API client {name} has expired",
+            paragraphs=[
+                f"Your API client {name} expired on {date}. Its token no longer works.",
+                f"Add a new API client: {absolute_admin_url('api_clients:add')}",
+            ],
+        )
+    if days_left == 0:
+        when = "today"
+    elif days_left == 1:
+        when = "tomorrow"
+    else:
+        when = f"in {days_left} days"
+    return compose_to_owner(
+        client,
+        subject=f"API client {name} expires {when}",
+        paragraphs=[
+            f"Your API client {name} expires on {date}. "
+            "Its token stops working at the end of that day.",
+            f"Generate a new token: {absolute_admin_url('api_clients:renew', client.pk)}",
+        ],
     )

@@ -6,15 +6,18 @@ only an Active client changes: a token whose client is already revoked,
 expired or deleted is still recognised as one of ours, and nothing happens.
 """
 
+import copy
 import logging
 import sqlite3
 
 from django.db import connections
+from django.db.models import Q
 from django.views.decorators.debug import sensitive_variables
 
-from . import emails, tokens
-from .models import ApiClient, ApiClientLogEntry
-from .services import LEAKED_TOKEN_ACTION, ApiClientError, revoke_api_client
+from . import emails, lifecycle, tokens
+from .lifecycle import ApiClientError, Change
+from .models import ApiClient, ApiClientLogEntry, TokenUsed
+from .services import LEAKED_TOKEN_ACTION, revoke_api_client
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +69,20 @@ def find_clients(presented):
     digests = list(by_digest)
     size = _batch_size(clients.db)
     found = {}
+    # Half the batch: each digest is matched against both token columns.
+    size = max(1, size // 2)
     for start in range(0, len(digests), size):
-        for client in clients.filter(token_digest__in=digests[start : start + size]):
-            found[by_digest[client.token_digest]] = client
+        batch = digests[start : start + size]
+        matches = clients.filter(Q(token_digest__in=batch) | Q(previous_token_digest__in=batch))
+        for client in matches:
+            if client.token_digest in by_digest:
+                client.token_used = TokenUsed.CURRENT
+                found[by_digest[client.token_digest]] = client
+            if client.previous_token_digest in by_digest:
+                # The token a renewal replaced is one of ours too.
+                previous = copy.copy(client)
+                previous.token_used = TokenUsed.PREVIOUS
+                found[by_digest[client.previous_token_digest]] = previous
     return found
 
 
@@ -79,9 +93,16 @@ def revoke_leaked(client, *, leak, user=None):
     or revoked by a concurrent report, is left as it is and nobody is emailed:
     a token reported twice is revoked once and mailed once.
     """
-    # Not "is_active": a client whose owner is deactivated is revoked all the
-    # same, so that reactivating the owner does not bring a leaked token back.
-    if client.is_deleted or client.is_revoked or client.is_expired:
+    # The lifecycle's rule, which looks at the client's own state only: a client
+    # whose owner is deactivated is revoked all the same, so that reactivating
+    # the owner does not bring a leaked token back.
+    if not lifecycle.allows(client, Change.REVOKE):
+        return False
+    if getattr(client, "token_used", TokenUsed.CURRENT) == TokenUsed.PREVIOUS and (
+        not lifecycle.previous_token_works(client)
+    ):
+        # The token a renewal replaced, stopped already: the leak opens nothing,
+        # and the client's new token was never in public.
         return False
     try:
         revoke_api_client(client, user=user, leak=leak)

@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.auth import permission_denied
 
-from .auth import CHALLENGE_ATTRIBUTE, RETRY_AFTER_ATTRIBUTE, USAGE_ATTRIBUTE
+from .auth import CHECK_ATTRIBUTE
+from .dates import format_rfc3339
 from .models import ApiClientUsage
 from .policies import is_api_only_user
 
+TOKEN_EXPIRES_HEADER = "API-Client-Token-Expires"
 PATH_MAX_LENGTH = 2000
 QUERY_MAX_LENGTH = 2000
 
@@ -35,22 +37,28 @@ class ApiClientUsageMiddleware:
         started = time.perf_counter()
         requested_at = timezone.now()
         response = self.get_response(request)
-        if response.status_code == 401 and getattr(request, CHALLENGE_ATTRIBUTE, False):
+        check = getattr(request, CHECK_ATTRIBUTE, None)
+        if check is None:  # not an API request, or one without ApiClientAuth
+            return response
+        if response.status_code == 401 and check.challenge:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
-        retry_after = getattr(request, RETRY_AFTER_ATTRIBUTE, None)
-        if response.status_code in (429, 503) and retry_after is not None:
-            response["Retry-After"] = str(max(1, math.ceil(retry_after)))
-        usage = getattr(request, USAGE_ATTRIBUTE, None)
-        if usage is not None:
+        if response.status_code in (429, 503) and check.retry_after is not None:
+            response["Retry-After"] = str(max(1, math.ceil(check.retry_after)))
+        if check.expires_at is not None:
+            # Every answer to a working token says when it stops, so that a
+            # consumer can renew in time instead of learning from a 401.
+            response[TOKEN_EXPIRES_HEADER] = format_rfc3339(check.expires_at)
+        if check.recorded:
             ApiClientUsage.objects.record(
-                client=usage["client"],
+                client=check.client,
                 requested_at=requested_at,
                 method=_storable(request.method, 10),
                 path=_storable(request.path, PATH_MAX_LENGTH),
                 query_string=_storable(request.META.get("QUERY_STRING", ""), QUERY_MAX_LENGTH),
                 status_code=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000),
-                refusal_reason=usage["reason"],
+                refusal_reason=check.refusal,
+                token=check.token,
             )
         return response
 

@@ -3,10 +3,10 @@
 import functools
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models, router
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
@@ -14,6 +14,10 @@ from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
 from .dates import today
 
 NAME_MAX_LENGTH = 100
+DUPLICATE_NAME_MESSAGE = _("You already have an API client with this name")
+# The largest id a 64-bit primary key holds: larger ones can match no row, and
+# SQLite cannot even compare them.
+MAX_ID = 2**63 - 1
 
 
 class Status(models.TextChoices):
@@ -37,6 +41,43 @@ class ApiClientQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, expiry_date__gte=today())
 
 
+class TokenUsed(models.TextChoices):
+    """Which of a client's tokens a request used: after a renewal both may work a while."""
+
+    CURRENT = "current", _("Current")
+    PREVIOUS = "previous", _("Previous")
+
+
+class ApiClientManager(models.Manager.from_queryset(ApiClientQuerySet)):
+    def find_by_token_digests(self, digests):
+        """The client whose current or previous token has one of these digests, or None.
+
+        Deleted clients are found too. One query on every API request, through
+        the two digest columns' indexes. The client comes with
+        ``owner_is_active``, read from its owner's row in the same query, and
+        ``token_used`` (a ``TokenUsed``), by SQL built once per database
+        (``_client_lookup_sql``); with a user model whose ``is_active`` is not a
+        column, by the ORM instead, which asks the same question.
+        """
+        digests = list(digests)
+        sql = _client_lookup_sql(self.db, len(digests))
+        if sql is not None:
+            client = next(iter(self.raw(sql, digests + digests)), None)
+        else:
+            client = (
+                self.select_related("owner")
+                .filter(Q(token_digest__in=digests) | Q(previous_token_digest__in=digests))
+                .first()
+            )
+            if client is not None:
+                client.owner_is_active = client.owner is not None and client.owner.is_active
+        if client is not None:
+            client.token_used = (
+                TokenUsed.CURRENT if client.token_digest in digests else TokenUsed.PREVIOUS
+            )
+        return client
+
+
 class ApiClient(models.Model):
     """A third-party system's access to the register API.
 
@@ -49,6 +90,11 @@ class ApiClient(models.Model):
     expiry_date = models.DateField(_("expiry date"))
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField(max_length=16, editable=False)
+    # After a renewal, the replaced token's digest and when it stops working:
+    # both tokens work until then. Kept afterwards, so that calls with the
+    # replaced token are still recognised, and recorded as refused.
+    previous_token_digest = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    previous_token_expires_at = models.DateTimeField(null=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -65,6 +111,16 @@ class ApiClient(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The add flow's one-time key for its final step: a repeated final POST
+    # (reload, Back, a double click, two at once) finds the client it made.
+    submission_key = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    # The renew flow's one-time key for its final step, the same guard: the
+    # renewal a key made is found by it, and never made twice.
+    renewal_key = models.CharField(max_length=64, null=True, unique=True, editable=False)
+    # The most urgent expiry reminder sent for the current expiry date, in days
+    # before it (negative: after it); None when none has been sent. A renewal
+    # clears it, so the new date's reminders start afresh.
+    last_reminder_days = models.SmallIntegerField(null=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -74,7 +130,7 @@ class ApiClient(models.Model):
         related_name="+",
     )
 
-    objects = ApiClientQuerySet.as_manager()
+    objects = ApiClientManager()
 
     class Meta:
         verbose_name = _("API client")
@@ -86,7 +142,7 @@ class ApiClient(models.Model):
                 "owner",
                 condition=Q(deleted_at__isnull=True),
                 name="api_clients_unique_live_name_per_owner",
-                violation_error_message=_("You already have an API client with this name"),
+                violation_error_message=DUPLICATE_NAME_MESSAGE,
             ),
         ]
         indexes = [
@@ -125,11 +181,12 @@ class ApiClient(models.Model):
     def is_active(self):
         return self.status is Status.ACTIVE
 
-    @cached_property
-    def last_used_at(self):
-        """When the client last called the API (refused calls included), or None."""
-        latest = self.usage_records.order_by("-requested_at").values("requested_at").first()
-        return latest and latest["requested_at"]
+    @property
+    def expires_at(self):
+        """The moment the current token stops: the end of the expiry date, in the site's zone."""
+        from .lifecycle import token_expires_at
+
+        return token_expires_at(self.expiry_date)
 
 
 class RefusalReason(models.TextChoices):
@@ -137,6 +194,7 @@ class RefusalReason(models.TextChoices):
     REVOKED = "revoked", _("Revoked token")
     DELETED = "deleted", _("Deleted client")
     OWNER_INACTIVE = "owner_inactive", _("Owner deactivated")
+    REPLACED = "replaced", _("Replaced token")
     RATE_LIMITED = "rate_limited", _("Rate limited")
 
 
@@ -144,8 +202,7 @@ class ApiClientUsageManager(models.Manager):
     def record(self, **values):
         """Write one usage row with a single INSERT, on every API request by a known client.
 
-        The statement is built once per database rather than compiled by the
-        ORM each time, which cost several times the INSERT itself. No id is
+        The statement is built once per database (``_usage_insert``). No id is
         read back and no save signals are sent.
         """
         usage = self.model(**values)
@@ -159,16 +216,6 @@ class ApiClientUsageManager(models.Manager):
             cursor.execute(sql, params)
 
 
-@functools.lru_cache(maxsize=8)
-def _usage_insert(alias):
-    meta = ApiClientUsage._meta
-    quote = connections[alias].ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-
-
 class ApiClientUsage(models.Model):
     """One request to the API by a known client, accepted or refused."""
 
@@ -180,6 +227,9 @@ class ApiClientUsage(models.Model):
     status_code = models.PositiveSmallIntegerField()
     duration_ms = models.PositiveIntegerField()
     refusal_reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    token = models.CharField(
+        max_length=8, choices=TokenUsed.choices, default=TokenUsed.CURRENT, editable=False
+    )
 
     objects = ApiClientUsageManager()
 
@@ -198,6 +248,52 @@ class ApiClientUsage(models.Model):
     @property
     def full_path(self):
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+
+# The two statements every API request runs, written out once per database
+# rather than compiled by the ORM on each request: compiling cost several
+# times what running them does. Names come from the models; values are
+# always parameters.
+
+
+@functools.lru_cache(maxsize=32)
+def _client_lookup_sql(alias, digest_count):
+    """SELECT a client and its owner's ``is_active`` by token digests; None without that column."""
+    owner_field = ApiClient._meta.get_field("owner")
+    owner_meta = owner_field.related_model._meta
+    try:
+        is_active = owner_meta.get_field("is_active")
+    except FieldDoesNotExist:
+        return None
+    if not is_active.concrete:  # e.g. AbstractBaseUser's constant
+        return None
+    quote = connections[alias].ops.quote_name
+    client_meta = ApiClient._meta
+    columns = ", ".join(f"c.{quote(field.column)}" for field in client_meta.concrete_fields)
+    digest_column = quote(client_meta.get_field("token_digest").column)
+    previous_column = quote(client_meta.get_field("previous_token_digest").column)
+    placeholders = ", ".join(["%s"] * digest_count)
+    # The same digests twice: matched against the current and the previous
+    # token, each column through its own unique index.
+    return (
+        f"SELECT {columns}, u.{quote(is_active.column)} AS owner_is_active "  # noqa: S608
+        f"FROM {quote(client_meta.db_table)} c "
+        f"LEFT OUTER JOIN {quote(owner_meta.db_table)} u "
+        f"ON u.{quote(owner_meta.pk.column)} = c.{quote(owner_field.column)} "
+        f"WHERE c.{digest_column} IN ({placeholders}) "
+        f"OR c.{previous_column} IN ({placeholders})"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _usage_insert(alias):
+    """INSERT one usage row: the fields to read and the statement."""
+    meta = ApiClientUsage._meta
+    quote = connections[alias].ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
 # Direct foreign-key object permission tables: indexed lookups, and rows go

@@ -11,6 +11,7 @@ object view here asks about the object itself too.
 
 from django.contrib.auth import get_permission_codename
 from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import assign_perm
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
 from .conf import get_setting
@@ -19,10 +20,26 @@ from .models import ApiClient, ApiClientGroupObjectPermission, ApiClientUserObje
 MANAGER_ACTIONS = ("view", "change", "delete")
 # What object permissions can grant; anything else ("add", "publish") is model-level only.
 OBJECT_ACTIONS = frozenset(MANAGER_ACTIONS)
+# What a client's owner may do to it, granted as object permissions when it is created.
+OWNER_ACTIONS = ("view", "change", "delete")
+
+
+def _codename(action):
+    return get_permission_codename(action, ApiClient._meta)
 
 
 def _perm(action):
-    return f"api_clients.{get_permission_codename(action, ApiClient._meta)}"
+    return f"api_clients.{_codename(action)}"
+
+
+# The codenames of the owner's object permissions, e.g. "change_apiclient".
+OWNER_PERMISSIONS = tuple(_codename(action) for action in OWNER_ACTIONS)
+
+
+def grant_owner_permissions(client):
+    """Give the client's owner its object permissions: how an API-only user acts on it."""
+    for action in OWNER_ACTIONS:
+        assign_perm(_perm(action), client.owner, client)
 
 
 def can_manage_all(user):
@@ -59,7 +76,7 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         checker = getattr(user, "_api_clients_checker", None)
         if checker is None:
             checker = user._api_clients_checker = ObjectPermissionChecker(user)
-        return checker.has_perm(get_permission_codename(action, ApiClient._meta), instance)
+        return checker.has_perm(_codename(action), instance)
 
     def instances_user_has_any_permission_for(self, user, actions):
         """Live clients the user may do any of these actions to."""
@@ -86,9 +103,7 @@ def _clients_with_object_permission(user, actions):
     permission = {
         "permission__content_type__app_label": ApiClient._meta.app_label,
         "permission__content_type__model": ApiClient._meta.model_name,
-        "permission__codename__in": [
-            get_permission_codename(action, ApiClient._meta) for action in actions
-        ],
+        "permission__codename__in": [_codename(action) for action in actions],
     }
     direct = ApiClientUserObjectPermission.objects.filter(user=user, **permission)
     through_groups = ApiClientGroupObjectPermission.objects.filter(group__user=user, **permission)

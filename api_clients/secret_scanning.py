@@ -41,7 +41,7 @@ from ninja import Schema
 from ninja.throttling import BaseThrottle
 
 from . import leaked_tokens
-from .auth import RETRY_AFTER_ATTRIBUTE, THROTTLED_DETAIL, Throttled, _check_rate
+from .auth import THROTTLED_DETAIL, _check_rate
 from .conf import get_setting
 
 logger = logging.getLogger(__name__)
@@ -332,13 +332,15 @@ def report_github_tokens(request):
     """
     rate = get_setting("SECRET_SCANNING_RATE_LIMIT")
     try:
-        _check_rate(request, rate, "api_clients_secret_scanning", BaseThrottle().get_ident(request))
-    except Throttled:
-        retry_after = max(1, math.ceil(getattr(request, RETRY_AFTER_ATTRIBUTE, 1)))
-        return _error(429, str(THROTTLED_DETAIL), Retry_After=str(retry_after))
+        retry_after = _check_rate(
+            rate, "api_clients_secret_scanning", BaseThrottle().get_ident(request)
+        )
     except Exception:
         # The limit lives in the shared cache; a report is not refused for its being down.
         logger.exception("Secret-scanning rate limit skipped: the shared cache failed.")
+        retry_after = None
+    if retry_after is not None:
+        return _error(429, str(THROTTLED_DETAIL), Retry_After=str(max(1, math.ceil(retry_after))))
     body = _read_body(request)
     if body is None:
         return _error(413, TOO_LARGE_DETAIL)

@@ -1,4 +1,4 @@
-"""Create, rename, revoke and delete: the only code that changes an API client.
+"""Create, rename, renew, revoke and delete: the only code that changes an API client.
 
 Each service runs in one transaction with its audit entry (and, for create,
 the owner's object permissions), so a client never exists without its history.
@@ -9,23 +9,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from guardian.shortcuts import assign_perm
 from wagtail.log_actions import log
 
 from . import tokens
 from .dates import expiry_bounds, format_date
-from .models import NAME_MAX_LENGTH, ApiClient
-
-OWNER_PERMISSIONS = ("view_apiclient", "change_apiclient", "delete_apiclient")
-
-DUPLICATE_NAME_MESSAGE = "You already have an API client with this name"
+from .lifecycle import ApiClientError, Change, check, previous_token_stops_at
+from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
+from .policies import grant_owner_permissions
 
 # The audit action of a revoke because the token was found in public.
 LEAKED_TOKEN_ACTION = "api_clients.revoke_leaked_token"
-
-
-class ApiClientError(Exception):
-    """A change that the client's state does not allow, with a message for people."""
 
 
 def normalise_name(name):
@@ -49,7 +42,7 @@ def validate_name(name, *, owner, exclude=None):
         # so "Émile" and "émile" would both pass there. An owner has few clients.
         folded = name.casefold()
         if any(other.casefold() == folded for other in others.values_list("name", flat=True)):
-            raise ValidationError(DUPLICATE_NAME_MESSAGE, code="unique")
+            raise ValidationError(str(DUPLICATE_NAME_MESSAGE), code="unique")
     return name
 
 
@@ -77,17 +70,47 @@ def _save_unique(client, **save_kwargs):
             .exclude(pk=client.pk)
         )
         if client.owner_id is not None and clash.exists():
-            raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}) from error
+            raise ValidationError({"name": str(DUPLICATE_NAME_MESSAGE)}) from error
         raise
 
 
-@sensitive_variables("plaintext")
-def create_api_client(*, owner, name, expiry_date, user=None):
+class AlreadySubmitted(Exception):  # noqa: N818 (an outcome, not a fault)
+    """The submission key has made a client already: ``client`` is the one it made."""
+
+    def __init__(self, client):
+        super().__init__(f"Submission already used for API client {client.pk}.")
+        self.client = client
+
+
+def create_api_client(*, owner, name, expiry_date, user=None, submission_key=None):
     """Create a client for ``owner`` and return ``(client, plaintext_token)``.
 
     The plaintext exists only in this return value: only its digest is stored.
-    ``user`` is who acts (the owner when not given).
+    ``user`` is who acts (the owner when not given). ``submission_key``, unique
+    among all clients, makes a repeated submission (even one racing the first)
+    raise ``AlreadySubmitted`` instead of creating a second client.
     """
+    try:
+        return _create(owner, name, expiry_date, user, submission_key)
+    except (ValidationError, IntegrityError):
+        # The same submission may have won meanwhile: its name is then taken
+        # too, but the truth is that the client exists.
+        made = find_submitted(owner, submission_key)
+        if made is not None:
+            raise AlreadySubmitted(made) from None
+        raise
+
+
+def find_submitted(owner, *submission_keys):
+    """The client of ``owner`` that one of these submission keys created, deleted or not."""
+    keys = {key for key in submission_keys if key}
+    if not keys or owner is None:
+        return None
+    return ApiClient.objects.filter(owner=owner, submission_key__in=keys).first()
+
+
+@sensitive_variables("plaintext")
+def _create(owner, name, expiry_date, user, submission_key):
     name = validate_name(name, owner=owner)
     validate_expiry_date(expiry_date)
     if owner is None or not owner.is_active:
@@ -100,10 +123,10 @@ def create_api_client(*, owner, name, expiry_date, user=None):
             owner=owner,
             token_digest=tokens.digest(plaintext),
             token_hint=tokens.hint(plaintext),
+            submission_key=submission_key or None,
         )
         _save_unique(client)
-        for codename in OWNER_PERMISSIONS:
-            assign_perm(f"api_clients.{codename}", owner, client)
+        grant_owner_permissions(client)
         log(client, "api_clients.create", user=user or owner)
     return client, plaintext
 
@@ -117,10 +140,7 @@ def rename_api_client(client, *, name, user):
     """Rename an active client; the audit entry keeps the old and the new name."""
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has been deleted.")
-        if not locked.is_active:
-            raise ApiClientError("Only active API clients can be renamed.")
+        check(locked, Change.RENAME)
         new_name = validate_name(name, owner=locked.owner, exclude=locked)
         old_name = locked.name
         if new_name == old_name:
@@ -137,22 +157,87 @@ def rename_api_client(client, *, name, user):
     return locked
 
 
+class AlreadyRenewed(Exception):  # noqa: N818 (an outcome, not a fault)
+    """The renewal key has renewed the client already: its new token cannot be shown again."""
+
+    def __init__(self, client):
+        super().__init__(f"Renewal already made for API client {client.pk}.")
+        self.client = client
+
+
+@sensitive_variables("plaintext")
+def renew_api_client(client, *, expiry_date, overlap, user, renewal_key=None):
+    """Give an active client a new token and expiry date; return ``(client, plaintext_token)``.
+
+    The client keeps its name, owner, usage and history. Its current token
+    becomes the previous one, which keeps working until ``overlap`` (a key of
+    ``lifecycle.OVERLAPS``) from now, never past the end of the current expiry
+    date. The plaintext exists only in this return value. ``renewal_key``,
+    unique among all clients, makes a repeated submission raise
+    ``AlreadyRenewed`` instead of renewing twice; the row lock makes a renewal
+    and a revoke (or a second renewal) happen one after the other, never mixed.
+    """
+    validate_expiry_date(expiry_date)
+    with transaction.atomic():
+        locked = _lock(client)
+        if renewal_key and locked.renewal_key == renewal_key:
+            raise AlreadyRenewed(locked)
+        check(locked, Change.RENEW)
+        now = timezone.now()
+        old_expiry_date = locked.expiry_date
+        stops_at = previous_token_stops_at(locked, overlap, now=now)
+        plaintext = tokens.generate_token()
+        locked.previous_token_digest = locked.token_digest
+        locked.previous_token_expires_at = stops_at
+        locked.token_digest = tokens.digest(plaintext)
+        locked.token_hint = tokens.hint(plaintext)
+        locked.expiry_date = expiry_date
+        locked.renewal_key = renewal_key or None
+        locked.last_reminder_days = None  # the new date's reminders start afresh
+        locked.save(update_fields=RENEWED_FIELDS)
+        log(
+            locked,
+            "api_clients.renew",
+            user=user,
+            data={
+                "expiry_date": {"old": old_expiry_date.isoformat(), "new": expiry_date.isoformat()},
+                "previous_token_stops_at": stops_at.isoformat(),
+            },
+        )
+    for field in RENEWED_FIELDS:
+        setattr(client, field, getattr(locked, field))
+    return locked, plaintext
+
+
+RENEWED_FIELDS = [
+    "previous_token_digest",
+    "previous_token_expires_at",
+    "token_digest",
+    "token_hint",
+    "expiry_date",
+    "renewal_key",
+    "last_reminder_days",
+]
+
+
+def find_renewed(client, renewal_key):
+    """Has this renewal key renewed the client? Read afresh from the database."""
+    if not renewal_key:
+        return False
+    return ApiClient.objects.filter(pk=client.pk, renewal_key=renewal_key).exists()
+
+
 def revoke_api_client(client, *, user, leak=None):
-    """Revoke a client: its token stops working at once. Cannot be undone.
+    """Revoke an active client: its token stops working at once. Cannot be undone.
 
     ``leak`` says the token was found in public, as ``{"source": "github",
     "url": ...}`` or ``{"source": "reported"}``: the audit entry keeps it, under
-    its own action, and an expired client is left as it is.
+    its own action. The lifecycle rule is the same either way: an expired,
+    revoked or deleted client is left as it is.
     """
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has been deleted.")
-        if locked.is_revoked:
-            raise ApiClientError("This API client has already been revoked.")
-        if leak is not None and locked.is_expired:
-            # An expired token no longer works: nothing to stop, nobody to alarm.
-            raise ApiClientError("This API client has expired.")
+        check(locked, Change.REVOKE)
         locked.revoked_at = timezone.now()
         locked.revoked_by = user if user and user.pk else None
         locked.save(update_fields=["revoked_at", "revoked_by"])
@@ -168,8 +253,7 @@ def delete_api_client(client, *, user):
     """Soft-delete a client: hidden everywhere, token refused, history kept."""
     with transaction.atomic():
         locked = _lock(client)
-        if locked.is_deleted:
-            raise ApiClientError("This API client has already been deleted.")
+        check(locked, Change.DELETE)
         locked.deleted_at = timezone.now()
         locked.deleted_by = user if user and user.pk else None
         locked.save(update_fields=["deleted_at", "deleted_by"])

@@ -11,7 +11,11 @@ from .conf import get_setting
 from .dates import format_date, today
 from .models import ApiClientUsage
 
-BAR_STEP = 10  # SVG units a day takes in the usage chart
+# The usage chart's geometry, in SVG units: the busiest day's bar is
+# CHART_HEIGHT tall, each day takes BAR_STEP across, its bar BAR_WIDTH of it.
+CHART_HEIGHT = 60
+BAR_STEP = 10
+BAR_WIDTH = 8
 
 
 @dataclass(frozen=True)
@@ -47,22 +51,31 @@ class UsageSummary:
         """The SVG chart's width: one step a day."""
         return len(self.days) * BAR_STEP
 
-    def bars(self, height=60, step=BAR_STEP, width=8):
-        """Bar geometry for an SVG chart: one bar a day, refused requests overlaid."""
+    @property
+    def chart_view_box(self):
+        """The chart's viewBox: the bars, and below them a hairline axis."""
+        return f"0 0 {self.chart_width} {CHART_HEIGHT + 1}"
+
+    @property
+    def axis_y(self):
+        return CHART_HEIGHT + 0.5
+
+    def bars(self):
+        """Bar geometry for the SVG chart: one bar a day, refused requests overlaid."""
         peak = max((day.requests for day in self.days), default=0) or 1
         bars = []
         for index, day in enumerate(self.days):
-            total = round(day.requests / peak * height)
-            refused = round(day.refused / peak * height)
+            total = round(day.requests / peak * CHART_HEIGHT)
+            refused = round(day.refused / peak * CHART_HEIGHT)
             bars.append(
                 {
                     "day": day,
-                    "x": index * step + (step - width) / 2,
-                    "width": width,
+                    "x": index * BAR_STEP + (BAR_STEP - BAR_WIDTH) / 2,
+                    "width": BAR_WIDTH,
                     "height": total,
-                    "y": height - total,
+                    "y": CHART_HEIGHT - total,
                     "refused_height": refused,
-                    "refused_y": height - refused,
+                    "refused_y": CHART_HEIGHT - refused,
                 }
             )
         return bars

@@ -1,22 +1,34 @@
-"""The API clients section of the Wagtail admin."""
+"""The API clients section of the Wagtail admin: Wagtail's ModelViewSet, given this section's views.
 
-from django.urls import path
+Wagtail builds the routes it knows (index, add, inspect, delete, history) and
+gives every view the model, the icon and the URL names; the section adds its
+own steps (check your answers, rename, renew, revoke, requests) the same way. There is
+no edit route: a client changes only through its services.
+"""
+
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from .forms import ApiClientForm, RenameApiClientForm
 from .models import ApiClient
 from .policies import permission_policy, user_can
-from .views import add, delete, detail, history, index, rename, revoke
-from .views.base import client_url
+from .views import add, delete, history, index, inspect, rename, renew, requests, revoke
+
+# Routes ModelViewSet would make that this section has no place for.
+UNUSED_ROUTES = frozenset({"edit", "usage"})
 
 
 class ApiClientURLFinder(ModelAdminURLFinder):
     """Where the site history links an entry: the client's page, if the user may see it."""
 
+    inspect_url_name = None
+
     def get_edit_url(self, instance):
-        if instance.deleted_at is None and user_can(self.user, "view", instance):
-            return client_url("inspect", instance)
+        # The policy refuses deleted clients: their entries link nowhere.
+        if user_can(self.user, "view", instance):
+            return reverse(self.inspect_url_name, args=(instance.pk,))
         return None
 
 
@@ -35,8 +47,55 @@ class ApiClientViewSet(ModelViewSet):
     add_to_reference_index = False
 
     index_view_class = index.IndexView
+    add_view_class = add.AddView
+    inspect_view_class = inspect.InspectView
+    delete_view_class = delete.DeleteView
     history_view_class = history.HistoryView
-    url_finder_class = ApiClientURLFinder
+
+    def get_form_class(self, for_update=False):
+        return RenameApiClientForm if for_update else ApiClientForm
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_check_url_name=self.get_url_name("add_check"),
+            rename_url_name=self.get_url_name("rename"),
+            rename_check_url_name=self.get_url_name("rename_check"),
+            revoke_url_name=self.get_url_name("revoke"),
+            renew_url_name=self.get_url_name("renew"),
+            renew_check_url_name=self.get_url_name("renew_check"),
+            requests_url_name=self.get_url_name("requests"),
+            edit_url_name=None,
+            usage_url_name=None,
+            **kwargs,
+        )
+
+    @property
+    def add_check_view(self):
+        return self.construct_view(add.AddCheckView)
+
+    @property
+    def rename_view(self):
+        return self.construct_view(rename.RenameView)
+
+    @property
+    def rename_check_view(self):
+        return self.construct_view(rename.RenameCheckView)
+
+    @property
+    def revoke_view(self):
+        return self.construct_view(revoke.RevokeView)
+
+    @property
+    def renew_view(self):
+        return self.construct_view(renew.RenewView)
+
+    @property
+    def renew_check_view(self):
+        return self.construct_view(renew.RenewCheckView)
+
+    @property
+    def requests_view(self):
+        return self.construct_view(requests.RequestsView)
 
     @property
     def permission_policy(self):
@@ -45,17 +104,23 @@ class ApiClientViewSet(ModelViewSet):
         return permission_policy
 
     def get_urlpatterns(self):
+        conv = self.pk_path_converter
         return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("add/", add.AddView.as_view(), name="add"),
-            path("add/check/", add.AddCheckView.as_view(), name="add_check"),
-            path("<int:pk>/", detail.DetailView.as_view(), name="inspect"),
-            path("<int:pk>/rename/", rename.RenameView.as_view(), name="rename"),
-            path("<int:pk>/rename/check/", rename.RenameCheckView.as_view(), name="rename_check"),
-            path("<int:pk>/revoke/", revoke.RevokeView.as_view(), name="revoke"),
-            path("<int:pk>/delete/", delete.DeleteView.as_view(), name="delete"),
-            path("<int:pk>/history/", self.history_view, name="history"),
-            path("<int:pk>/history/results/", self.history_results_view, name="history_results"),
-            path("<int:pk>/usage/", history.UsageView.as_view(), name="usage"),
+            pattern for pattern in super().get_urlpatterns() if pattern.name not in UNUSED_ROUTES
+        ] + [
+            path("new/check/", self.add_check_view, name="add_check"),
+            path(f"rename/<{conv}:pk>/", self.rename_view, name="rename"),
+            path(f"rename/<{conv}:pk>/check/", self.rename_check_view, name="rename_check"),
+            path(f"revoke/<{conv}:pk>/", self.revoke_view, name="revoke"),
+            path(f"requests/<{conv}:pk>/", self.requests_view, name="requests"),
+            path(f"renew/<{conv}:pk>/", self.renew_view, name="renew"),
+            path(f"renew/<{conv}:pk>/check/", self.renew_check_view, name="renew_check"),
         ]
+
+    @property
+    def url_finder_class(self):
+        return type(
+            "ApiClientURLFinder",
+            (ApiClientURLFinder,),
+            {"inspect_url_name": self.get_url_name("inspect")},
+        )

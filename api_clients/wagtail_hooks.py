@@ -1,11 +1,14 @@
 """Registration only: the admin section, its menu, styles and audit log actions."""
 
+import datetime
+
 from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from .dates import format_date, format_time
 from .models import ApiClient, ApiClientLogEntry
 from .policies import is_api_only_user
 from .services import LEAKED_TOKEN_ACTION
@@ -56,3 +59,23 @@ def register_api_client_log_actions(actions):
                 return _("Renamed from '%(old)s' to '%(new)s'") % log_entry.data["name"]
             except (KeyError, TypeError):
                 return _("API client renamed")
+
+    @actions.register_action("api_clients.renew")
+    class RenewApiClient(LogFormatter):
+        label = _("Generated a new token")
+
+        def format_message(self, log_entry):
+            try:
+                data = log_entry.data
+                return _(
+                    "Generated a new token. Expiry date changed from %(old)s to %(new)s; "
+                    "the previous token stops working on %(stops)s"
+                ) % {
+                    "old": format_date(datetime.date.fromisoformat(data["expiry_date"]["old"])),
+                    "new": format_date(datetime.date.fromisoformat(data["expiry_date"]["new"])),
+                    "stops": format_time(
+                        datetime.datetime.fromisoformat(data["previous_token_stops_at"])
+                    ),
+                }
+            except (KeyError, TypeError, ValueError):
+                return _("Generated a new token")

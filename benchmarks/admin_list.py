@@ -84,7 +84,7 @@ def add_clients(owners_for, count, *, start, batch=5000):
 
     from api_clients.dates import today
     from api_clients.models import ApiClient, ApiClientUserObjectPermission
-    from api_clients.services import OWNER_PERMISSIONS
+    from api_clients.policies import OWNER_PERMISSIONS
 
     permissions = list(
         Permission.objects.filter(

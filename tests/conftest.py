@@ -16,6 +16,38 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _one_moment_per_test(monkeypatch):
+    # Rate limits count in fixed windows of the epoch: a test whose requests
+    # straddled a window's end would see its count start again. Each test runs
+    # at one moment instead, a second into every window that divides a day;
+    # tests about time passing patch the clock again.
+    monkeypatch.setattr("api_clients.auth._clock", lambda: 1_728_000_001.0)
+
+
+@pytest.fixture
+def shipped_groups(transactional_db):
+    """The groups the migrations ship, made again for a transactional test.
+
+    A transactional test (a browser journey, requests at once) ends by emptying
+    the database, and with it what the data migration made; the permissions come
+    back by themselves, the groups do not.
+    """
+    from django.contrib.auth.models import Permission
+
+    access_admin = Permission.objects.get(
+        content_type__app_label="wagtailadmin", codename="access_admin"
+    )
+    client_permissions = Permission.objects.filter(
+        content_type__app_label="api_clients", content_type__model="apiclient"
+    )
+    managers, _ = Group.objects.get_or_create(name="API client managers")
+    managers.permissions.set([access_admin, *client_permissions])
+    api_users, _ = Group.objects.get_or_create(name="API users")
+    api_users.permissions.set([access_admin, client_permissions.get(codename="add_apiclient")])
+    return managers, api_users
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username, *, group=None, superuser=False, active=True, **extra):

@@ -1,7 +1,7 @@
 """Whatever is typed into "Add API client", the page answers with the spec's words."""
 
 import pytest
-from admin_helpers import ADD_CHECK_URL, ADD_URL, between_message, error_summary, field_error
+from helpers import ADD_CHECK_URL, ADD_URL, between_message, error_summary, field_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

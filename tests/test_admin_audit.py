@@ -5,7 +5,9 @@ even in Wagtail's site history report.
 """
 
 import pytest
-from admin_helpers import (
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from helpers import (
     ADD_CHECK_URL,
     ADD_URL,
     SITE_HISTORY_URL,
@@ -16,8 +18,6 @@ from admin_helpers import (
     text_of,
     url,
 )
-from django.contrib.auth.models import Permission
-from django.urls import reverse
 
 from api_clients.models import ApiClient, ApiClientLogEntry
 from api_clients.services import delete_api_client, rename_api_client, revoke_api_client

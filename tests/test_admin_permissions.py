@@ -8,7 +8,10 @@ database; allowed POSTs do exactly what they say.
 import uuid
 
 import pytest
-from admin_helpers import (
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from helpers import (
     INDEX_URL,
     SITE_HISTORY_URL,
     add_data,
@@ -21,18 +24,17 @@ from admin_helpers import (
     soup,
     url,
 )
-from django.contrib.auth.models import Permission
-from django.test import Client
-from django.urls import reverse
 
 from api_clients.models import ApiClient
 from api_clients.services import delete_api_client
+from api_clients.views import add, rename, renew
 
 pytestmark = pytest.mark.django_db
 
 PERMISSION_DENIED = "Sorry, you do not have permission to access this area."
 RENAMED = "Renamed from the session"
 ADDED = "Added from the session"
+RENEWED_UNTIL = in_days(40)
 
 # What each answer means. "302:home": Wagtail's refusal, to the dashboard with
 # PERMISSION_DENIED. "302:login": to the admin's login page. "302:step2": on to
@@ -55,6 +57,10 @@ rename           GET    200        200        200        404        404        3
 rename           POST   302:step2  302:step2  302:step2  404        404        302:home   302:login
 rename_check     GET    200        200        200        404        404        302:home   302:login
 rename_check     POST   302:detail 302:detail 302:detail 404        404        302:home   302:login
+renew            GET    200        200        200        404        404        302:home   302:login
+renew            POST   302:step2  302:step2  302:step2  404        404        302:home   302:login
+renew_check      GET    200        200        200        404        404        302:home   302:login
+renew_check      POST   200        200        200        404        404        302:home   302:login
 revoke           GET    200        200        200        404        404        302:home   302:login
 revoke           POST   302:detail 302:detail 302:detail 404        404        302:home   302:login
 delete           GET    200        200        200        404        404        302:home   302:login
@@ -63,8 +69,8 @@ history          GET    200        200        200        404        404        2
 history          POST   405        405        405        404        404        405        302:login
 history_results  GET    200        200        200        404        404        200        302:login
 history_results  POST   405        405        405        404        404        405        302:login
-usage            GET    200        200        200        404        404        200        302:login
-usage            POST   405        405        405        404        404        405        302:login
+requests         GET    200        200        200        404        404        200        302:login
+requests         POST   405        405        405        404        404        405        302:login
 """
 # fmt: on
 
@@ -72,6 +78,7 @@ usage            POST   405        405        405        404        404        4
 EFFECTS = {
     ("add_check", "POST"): "created",
     ("rename_check", "POST"): "renamed",
+    ("renew_check", "POST"): "renewed",
     ("revoke", "POST"): "revoked",
     ("delete", "POST"): "deleted",
 }
@@ -119,14 +126,21 @@ def log_in_with_answers_waiting(client, user, api_client):
     """
     if user is not None:
         client.force_login(user)
+    # Written as the flows' first steps write them (a user refused those steps
+    # could not have answered them), under the flows' own names.
     session = client.session
     submission = uuid.uuid4().hex
-    session["api_clients:add"] = {
+    session[add.DRAFT_KEY] = {
         "name": ADDED,
         "expiry_date": in_days(20).isoformat(),
         "submission": submission,
     }
-    session[f"api_clients:rename:{api_client.pk}"] = RENAMED
+    session[rename.draft_key(api_client)] = RENAMED
+    session[renew.draft_key(api_client)] = {
+        "expiry_date": RENEWED_UNTIL.isoformat(),
+        "overlap": "1h",
+        "submission": submission,
+    }
     session.save()
     return submission
 
@@ -141,7 +155,9 @@ def expected_location(expected, page, api_client):
     if target == "list":
         return INDEX_URL
     if target == "step2":
-        return url("add_check") if page == "add" else url("rename_check", api_client)
+        if page == "add":
+            return url("add_check")
+        return url(f"{page}_check", api_client)
     return url("inspect", api_client)
 
 
@@ -154,7 +170,9 @@ def test_permission_matrix(client, users, make_client, page, method, role, expec
     data = {
         "add": add_data(name="Posted name"),
         "add_check": {"submission": submission},
+        "renew_check": {"submission": submission},
         "rename": {"name": "Posted name"},
+        "renew": {**add_data(expiry_date=in_days(50)), "overlap": "24h"},
     }.get(page, {})
     before = database_state()
 
@@ -177,6 +195,9 @@ def test_permission_matrix(client, users, make_client, page, method, role, expec
         assert (created.name, created.owner) == (ADDED, user)
     elif effect == "renamed":
         assert fresh.name == RENAMED
+    elif effect == "renewed":
+        assert fresh.expiry_date == RENEWED_UNTIL
+        assert fresh.previous_token_digest == api_client.token_digest
     elif effect == "revoked":
         assert (fresh.revoked_at is not None, fresh.revoked_by) == (True, user)
     elif effect == "deleted":
@@ -204,7 +225,7 @@ class TestRefusals:
         assert messages(response) == [("error", PERMISSION_DENIED)]
 
     @pytest.mark.parametrize(
-        "page", ["inspect", "rename", "rename_check", "revoke", "delete", "history", "usage"]
+        "page", ["inspect", "rename", "rename_check", "revoke", "delete", "history", "requests"]
     )
     @pytest.mark.parametrize("role", ["owner", "other", "manager", "superuser"])
     def test_a_client_that_does_not_exist_is_not_found_whoever_asks(
@@ -440,3 +461,18 @@ class TestObjectPermissionsThroughGroups:
         # Seeing is not changing.
         assert client.post(url("revoke", api_client)).status_code == 302
         assert ApiClient.objects.get(pk=api_client.pk).revoked_at is None
+
+
+@pytest.mark.parametrize("route", ["edit", "usage", "copy"])
+def test_wagtails_routes_that_would_bypass_the_services_do_not_exist(
+    client, superuser, api_user, make_client, route
+):
+    api_client, _ = make_client(api_user, name="Kept")
+    client.force_login(superuser)
+
+    with pytest.raises(NoReverseMatch):
+        reverse(f"api_clients:{route}", args=(api_client.pk,))
+    response = client.post(f"/admin/api-clients/{route}/{api_client.pk}/", {"name": "Changed"})
+
+    assert response.status_code == 404
+    assert ApiClient.objects.get(pk=api_client.pk).name == "Kept"

@@ -4,11 +4,11 @@ import datetime
 import secrets
 
 import pytest
-from admin_helpers import INDEX_URL, soup, url
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from helpers import INDEX_URL, soup, url
 
 from api_clients.dates import today
 from api_clients.models import (
@@ -17,7 +17,7 @@ from api_clients.models import (
     ApiClientUserObjectPermission,
     RefusalReason,
 )
-from api_clients.services import OWNER_PERMISSIONS
+from api_clients.policies import OWNER_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -156,11 +156,11 @@ class TestDetails:
         api_client, _ = make_client(api_user)
         client.force_login(api_user)
         bulk_usage(api_client, 10)
-        client.get(url("usage", api_client))
+        client.get(url("requests", api_client))
 
-        _, few = count_queries(client, url("usage", api_client))
+        _, few = count_queries(client, url("requests", api_client))
         bulk_usage(api_client, 490)
-        response, many = count_queries(client, url("usage", api_client))
+        response, many = count_queries(client, url("requests", api_client))
 
         assert len(rows(response)) == 50
         assert len(many) == len(few)

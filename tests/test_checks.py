@@ -176,3 +176,17 @@ def test_without_the_admin_middleware_a_warning(settings):
         m for m in settings.MIDDLEWARE if m != "api_clients.middleware.ApiOnlyUserAdminMiddleware"
     ]
     assert ids(check_api_clients_settings(None)) == ["api_clients.W001"]
+
+
+@pytest.mark.parametrize("value", [[30, 7, 1], (14,), [], [3660]])
+def test_reminder_days_that_pass(settings, value):
+    settings.API_CLIENTS = {"EXPIRY_REMINDER_DAYS": value}
+    assert check_api_clients_settings(None) == []
+
+
+@pytest.mark.parametrize("value", [30, "30,7,1", [0], [-1], [7, "1"], [True], [1.5], [3661], None])
+def test_reminder_days_must_be_a_list_of_days(settings, value):
+    settings.API_CLIENTS = {"EXPIRY_REMINDER_DAYS": value}
+    errors = check_api_clients_settings(None)
+    assert ids(errors) == ["api_clients.E013"]
+    assert "EXPIRY_REMINDER_DAYS" in errors[0].msg

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from helpers import bearer
 
 from api_clients import tokens
 from api_clients.dates import today
@@ -76,7 +77,7 @@ class TestCreate:
         token = json.loads(
             run("create", "--owner", "owner", "--name", "Feed", "--expires", in_days(1), "--json")
         )["token"]
-        response = client.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"})
+        response = client.get("/api/v1/info", headers=bearer(token))
         assert response.status_code == 200
 
     @pytest.mark.parametrize(
@@ -200,7 +201,7 @@ class TestRevokeAndDelete:
     def test_revoking_twice(self, api_user, make_client):
         api_client, _ = make_client(api_user)
         run("revoke", str(api_client.pk))
-        with pytest.raises(CommandError, match="already been revoked"):
+        with pytest.raises(CommandError, match="Only active API clients can be changed."):
             run("revoke", str(api_client.pk))
 
     def test_delete_logs_and_hides(self, api_user, manager, make_client):
@@ -390,7 +391,7 @@ class TestPruneKeepsLastUsed:
 
         assert list(ApiClientUsage.objects.values_list("requested_at", flat=True)) == [long_ago]
         client.force_login(manager)
-        page = client.get(f"/admin/api-clients/{api_client.pk}/").content.decode()
+        page = client.get(f"/admin/api-clients/inspect/{api_client.pk}/").content.decode()
         assert "Never" not in page
 
     def test_days_past_a_century_are_refused(self, db):

@@ -120,7 +120,7 @@ def test_health_and_the_admin_while_the_cache_is_down(on_private_redis, client, 
     # The admin's add flow does not depend on the cache.
     client.force_login(manager)
     assert client.get("/admin/api-clients/").status_code == 200
-    from admin_helpers import ADD_CHECK_URL, ADD_URL, add_data, hidden_value
+    from helpers import ADD_CHECK_URL, ADD_URL, add_data, hidden_value
 
     assert client.post(ADD_URL, add_data(name="Cacheless")).status_code == 302
     check = client.get(ADD_CHECK_URL)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from helpers import bearer
 
 from register.models import TrainingProvider
 
@@ -25,12 +26,12 @@ def provider():
 
 
 @pytest.fixture
-def bearer(api_user, make_client):
+def api_headers(api_user, make_client):
     _, token = make_client(api_user)
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(token)
 
 
-def test_deleting_a_provider_keeps_its_row_and_hides_it(client, superuser, provider, bearer):
+def test_deleting_a_provider_keeps_its_row_and_hides_it(client, superuser, provider, api_headers):
     client.force_login(superuser)
     assert client.get(reverse(DELETE, args=[provider.pk])).status_code == 200
 
@@ -41,11 +42,11 @@ def test_deleting_a_provider_keeps_its_row_and_hides_it(client, superuser, provi
     assert provider.deleted_at is not None
     listing = client.get(reverse(LIST)).content.decode()
     assert reverse(EDIT, args=[provider.pk]) not in listing
-    assert client.get(f"/api/v1/providers/{provider.pk}", headers=bearer).status_code == 404
-    assert client.get("/api/v1/providers", headers=bearer).json()["count"] == 0
+    assert client.get(f"/api/v1/providers/{provider.pk}", headers=api_headers).status_code == 404
+    assert client.get("/api/v1/providers", headers=api_headers).json()["count"] == 0
 
 
-def test_editing_a_provider_moves_its_changed_time(client, superuser, provider, bearer):
+def test_editing_a_provider_moves_its_changed_time(client, superuser, provider, api_headers):
     before = provider.updated_at
     client.force_login(superuser)
     page = client.get(reverse(EDIT, args=[provider.pk]))
@@ -69,7 +70,7 @@ def test_editing_a_provider_moves_its_changed_time(client, superuser, provider, 
     assert provider.operating_name == "Lincoln University"
     assert provider.updated_at > before
     changed = client.get(
-        "/api/v1/providers", {"changed_since": provider.updated_at.isoformat()}, headers=bearer
+        "/api/v1/providers", {"changed_since": provider.updated_at.isoformat()}, headers=api_headers
     ).json()
     assert [item["operating_name"] for item in changed["items"]] == ["Lincoln University"]
 

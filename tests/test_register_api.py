@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from helpers import bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
@@ -16,10 +17,6 @@ from register.models import AccreditationStatus, ProviderType, TrainingProvider
 pytestmark = pytest.mark.django_db
 
 PROVIDERS = "/api/v1/providers"
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -229,8 +226,9 @@ class TestOpenApi:
         assert re.fullmatch(r"3\.\d+\.\d+", document["openapi"])
         assert document["info"]["title"] == "Register of training providers API"
 
-    def test_it_lists_the_three_operations_and_the_secret_scanning_endpoint(self, document):
+    def test_it_lists_the_four_operations_and_the_secret_scanning_endpoint(self, document):
         assert {path: set(item) for path, item in document["paths"].items()} == {
+            "/api/v1/client": {"get"},
             "/api/v1/info": {"get"},
             "/api/v1/providers": {"get"},
             "/api/v1/providers/{provider_id}": {"get"},

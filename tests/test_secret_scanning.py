@@ -103,7 +103,7 @@ class TestTruePositive:
         assert email.subject == "API client Student records was revoked"
         assert email.body == (
             f"Its token was found in public at {LEAK_URL} and has been revoked.\n\n"
-            "Add a new API client: http://testserver/admin/api-clients/add/\n"
+            "Add a new API client: http://testserver/admin/api-clients/new/\n"
         )
         assert token not in email.body
 
@@ -718,3 +718,50 @@ def test_a_token_made_before_a_secret_key_rotation_is_still_found(
     assert response.json()[0]["label"] == "true_positive"
     api_client.refresh_from_db()
     assert api_client.is_revoked
+
+
+class TestAfterARenewal:
+    """The token a renewal replaced is ours too, while it works and after."""
+
+    @pytest.fixture
+    def renewed(self, owner, make_client):
+        from api_clients.services import renew_api_client
+
+        api_client, old_token = make_client(owner, name="Renewed")
+        api_client, new_token = renew_api_client(
+            api_client,
+            expiry_date=today() + datetime.timedelta(days=90),
+            overlap="24h",
+            user=owner,
+        )
+        return api_client, old_token, new_token
+
+    def test_a_previous_token_that_still_works_revokes_the_client(
+        self, client, keys_file, github_key, renewed
+    ):
+        api_client, old_token, new_token = renewed
+
+        response = post_report(client, [report(old_token)], github_key)
+
+        assert response.json()[0]["label"] == "true_positive"
+        api_client.refresh_from_db()
+        assert api_client.is_revoked
+        assert len(mail.outbox) == 1
+        for token in (old_token, new_token):
+            auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+            assert client.get("/api/v1/info", **auth).status_code == 401
+
+    def test_a_previous_token_that_has_stopped_is_ours_and_changes_nothing(
+        self, client, keys_file, github_key, renewed
+    ):
+        api_client, old_token, new_token = renewed
+        ApiClient.objects.filter(pk=api_client.pk).update(
+            previous_token_expires_at=api_client.created_at
+        )
+
+        response = post_report(client, [report(old_token)], github_key)
+
+        assert response.json()[0]["label"] == "true_positive"
+        assert_unchanged(api_client)
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {new_token}"}
+        assert client.get("/api/v1/info", **auth).status_code == 200

@@ -4,20 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from .. import lifecycle
 from ..models import ApiClient
-from ..policies import permission_policy, user_can
-
-INDEX_URL_NAME = "api_clients:index"
-
-
-def client_url(name, client):
-    return reverse(f"api_clients:{name}", args=(client.pk,))
+from ..policies import user_can
 
 
 def visible_client_or_404(user, pk):
@@ -28,31 +22,66 @@ def visible_client_or_404(user, pk):
     return client
 
 
-def index_breadcrumb():
-    return {"url": reverse(INDEX_URL_NAME), "label": _("API clients")}
+class SectionURLsMixin:
+    """The section's URL names, injected by ``ApiClientViewSet`` as ``<page>_url_name``.
+
+    Wagtail's own (index, add, inspect, delete, history) and the section's
+    (add_check, rename, rename_check, renew, renew_check, revoke, requests).
+    """
+
+    index_url_name = None
+    add_url_name = None
+    add_check_url_name = None
+    inspect_url_name = None
+    rename_url_name = None
+    rename_check_url_name = None
+    revoke_url_name = None
+    renew_url_name = None
+    renew_check_url_name = None
+    delete_url_name = None
+    history_url_name = None
+    requests_url_name = None
+
+    def url_for(self, page, client=None):
+        """The URL of one of the section's pages ("inspect"), about ``client`` if it is one."""
+        url_name = getattr(self, f"{page}_url_name")
+        return reverse(url_name, args=(client.pk,) if client is not None else ())
+
+    def index_breadcrumb(self):
+        return {"url": self.url_for("index"), "label": _("API clients")}
 
 
-class ApiClientPageMixin(PermissionCheckedMixin, WagtailAdminTemplateMixin):
-    """An admin page of this section: model-level permission, icon, breadcrumbs."""
+class ApiClientPageMixin(SectionURLsMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin):
+    """An admin page of this section: model-level permission, icon, breadcrumbs.
 
-    model = ApiClient
-    header_icon = "key"
+    The viewset gives each page the model (whose registered policy answers the
+    model-level check), the icon and the URL names.
+    """
+
+    model = None
+    header_icon = None
     breadcrumb_label = None
 
-    @cached_property
-    def permission_policy(self):
-        return permission_policy
+    def __init__(self, **kwargs):
+        self.init_kwargs = kwargs
+        super().__init__(**kwargs)
+
+    def sibling(self, view_class):
+        """Another page of the section, for this request, given what this one was given."""
+        view = view_class(**self.init_kwargs)
+        view.setup(self.request, *self.args, **self.kwargs)
+        return view
 
     def get_breadcrumbs_items(self):
         return [
             *self.breadcrumbs_items,
-            index_breadcrumb(),
+            self.index_breadcrumb(),
             {"url": "", "label": self.breadcrumb_label or self.get_page_title()},
         ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["index_url"] = reverse(INDEX_URL_NAME)
+        context["index_url"] = self.url_for("index")
         return context
 
 
@@ -66,8 +95,7 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     """
 
     object_action = None
-    requires_active = False
-    inactive_message = None
+    lifecycle_change = None  # a ``lifecycle.Change`` the page leads to, asked before it shows
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -79,19 +107,20 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     def dispatch(self, request, *args, **kwargs):
         if self.object_action and not user_can(request.user, self.object_action, self.object):
             raise PermissionDenied
-        if self.requires_active and not self.object.is_active:
-            # Expired or revoked clients cannot change by any route.
-            messages.error(request, self.inactive_message)
-            return self.redirect_to_detail()
+        refusal = self.lifecycle_change and lifecycle.refusal(self.object, self.lifecycle_change)
+        if refusal:
+            # The service would refuse too: say why before anything is asked.
+            messages.error(request, refusal)
+            return self.redirect_to_inspect()
         return super().dispatch(request, *args, **kwargs)
 
-    def redirect_to_detail(self):
-        return redirect(client_url("inspect", self.object))
+    def redirect_to_inspect(self):
+        return redirect(self.url_for("inspect", self.object))
 
     def get_breadcrumbs_items(self):
-        items = [*self.breadcrumbs_items, index_breadcrumb()]
+        items = [*self.breadcrumbs_items, self.index_breadcrumb()]
         if self.breadcrumb_label:
-            items.append({"url": client_url("inspect", self.object), "label": self.object.name})
+            items.append({"url": self.url_for("inspect", self.object), "label": self.object.name})
             items.append({"url": "", "label": self.breadcrumb_label})
         else:
             items.append({"url": "", "label": self.object.name})
@@ -100,7 +129,7 @@ class ApiClientObjectMixin(ApiClientPageMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["object"] = context["client"] = self.object
-        context["detail_url"] = client_url("inspect", self.object)
+        context["inspect_url"] = self.url_for("inspect", self.object)
         return context
 
 

@@ -4,8 +4,8 @@ from django.shortcuts import redirect
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 
-from ..services import ApiClientError
-from .base import ApiClientObjectMixin, client_url
+from ..lifecycle import ApiClientError
+from .base import ApiClientObjectMixin
 
 
 class ConfirmActionView(ApiClientObjectMixin, TemplateView):
@@ -26,7 +26,7 @@ class ConfirmActionView(ApiClientObjectMixin, TemplateView):
         raise NotImplementedError
 
     def get_success_url(self):
-        return client_url("inspect", self.object)
+        return self.url_for("inspect", self.object)
 
     def get_page_title(self):
         return self.title % {"name": self.object.name}
@@ -37,8 +37,8 @@ class ConfirmActionView(ApiClientObjectMixin, TemplateView):
             caption=self.action_label,
             warning=self.warning,
             submit_label=self.action_label,
-            action_url=client_url(self.url_name, self.object),
-            cancel_url=client_url("inspect", self.object),
+            action_url=self.url_for(self.url_name, self.object),
+            cancel_url=self.url_for("inspect", self.object),
         )
         return context
 

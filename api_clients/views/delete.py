@@ -1,8 +1,8 @@
 """Delete a client, after a confirmation page. Its history is kept."""
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..lifecycle import Change
 from ..services import delete_api_client
 from .confirm import ConfirmActionView
 
@@ -10,6 +10,7 @@ from .confirm import ConfirmActionView
 class DeleteView(ConfirmActionView):
     any_permission_required = ["add", "delete"]
     object_action = "delete"
+    lifecycle_change = Change.DELETE
     url_name = "delete"
     action_label = _("Delete API client")
     title = _("Confirm you want to delete %(name)s")
@@ -20,4 +21,4 @@ class DeleteView(ConfirmActionView):
         delete_api_client(self.object, user=self.request.user)
 
     def get_success_url(self):
-        return reverse("api_clients:index")
+        return self.url_for("index")

@@ -10,7 +10,7 @@ from wagtail.admin.views import generic
 from ..dates import format_date
 from ..models import ApiClient, Status
 from ..policies import can_manage_all, visible_clients
-from .base import client_url
+from .base import SectionURLsMixin
 
 
 class ApiClientFilterSet(WagtailFilterSet):
@@ -41,7 +41,9 @@ class ClientNameColumn(TitleColumn):
         return context
 
 
-class IndexView(generic.IndexView):
+class IndexView(SectionURLsMixin, generic.IndexView):
+    """The list: Wagtail's index view, given its URL names by the viewset."""
+
     page_title = _("API clients")
     results_template_name = "api_clients/index_results.html"
     add_item_label = _("Add API client")
@@ -67,7 +69,7 @@ class IndexView(generic.IndexView):
             ClientNameColumn(
                 "name",
                 label=_("Client name"),
-                get_url=lambda client: client_url("inspect", client),
+                get_url=lambda client: self.url_for("inspect", client),
                 show_owner=can_manage_all(self.request.user),
             ),
             Column(

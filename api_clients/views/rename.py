@@ -7,10 +7,9 @@ from wagtail.admin import messages
 
 from ..dates import format_date
 from ..forms import RenameApiClientForm
-from ..services import ApiClientError, rename_api_client
-from .base import ApiClientObjectMixin, FormPageMixin, client_url
-
-NOT_ACTIVE = _("Only active API clients can be changed.")
+from ..lifecycle import ApiClientError, Change
+from ..services import rename_api_client
+from .base import ApiClientObjectMixin, FormPageMixin
 
 
 def draft_key(client):
@@ -21,8 +20,7 @@ class RenameMixin(ApiClientObjectMixin):
     permission_required = None
     any_permission_required = ["add", "change"]
     object_action = "change"
-    requires_active = True
-    inactive_message = NOT_ACTIVE
+    lifecycle_change = Change.RENAME
 
 
 class RenameView(FormPageMixin, RenameMixin, FormView):
@@ -45,14 +43,14 @@ class RenameView(FormPageMixin, RenameMixin, FormView):
 
     def form_valid(self, form):
         self.request.session[draft_key(self.object)] = form.cleaned_data["name"]
-        return redirect(client_url("rename_check", self.object))
+        return redirect(self.url_for("rename_check", self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            action_url=client_url("rename", self.object),
+            action_url=self.url_for("rename", self.object),
             submit_label=_("Continue"),
-            cancel_url=client_url("inspect", self.object),
+            cancel_url=self.url_for("inspect", self.object),
             expiry_date=format_date(self.object.expiry_date),
         )
         return context
@@ -69,30 +67,28 @@ class RenameCheckView(RenameMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if self.get_draft() is None:
-            return redirect(client_url("rename", self.object))
+            return redirect(self.url_for("rename", self.object))
         return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         name = self.get_draft()
         if name is None:
-            return redirect(client_url("rename", self.object))
+            return redirect(self.url_for("rename", self.object))
         form = RenameApiClientForm.from_answers({"name": name}, client=self.object)
         if not form.is_valid():
-            view = RenameView()
-            view.setup(request, pk=self.object.pk)
-            return view.form_invalid(form)
+            return self.sibling(RenameView).form_invalid(form)
         try:
             rename_api_client(self.object, name=form.cleaned_data["name"], user=request.user)
         except ApiClientError as error:
             messages.error(request, str(error))
-            return redirect(client_url("inspect", self.object))
+            return redirect(self.url_for("inspect", self.object))
         request.session.pop(draft_key(self.object), None)
         messages.success(request, _("API client updated"))
-        return redirect(client_url("inspect", self.object))
+        return redirect(self.url_for("inspect", self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        change_url = client_url("rename", self.object) + "?change=1"
+        change_url = self.url_for("rename", self.object) + "?change=1"
         context.update(
             caption=_("Change client name"),
             rows=[
@@ -105,7 +101,7 @@ class RenameCheckView(RenameMixin, TemplateView):
                 {"label": _("Expiry date"), "value": format_date(self.object.expiry_date)},
             ],
             submit_label=_("Save API client"),
-            action_url=client_url("rename_check", self.object),
-            cancel_url=client_url("inspect", self.object),
+            action_url=self.url_for("rename_check", self.object),
+            cancel_url=self.url_for("inspect", self.object),
         )
         return context

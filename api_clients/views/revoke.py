@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from ..lifecycle import Change
 from ..services import revoke_api_client
 from .confirm import ConfirmActionView
 
@@ -9,8 +10,7 @@ from .confirm import ConfirmActionView
 class RevokeView(ConfirmActionView):
     any_permission_required = ["add", "change"]
     object_action = "change"
-    requires_active = True
-    inactive_message = _("Only active API clients can be revoked.")
+    lifecycle_change = Change.REVOKE
     url_name = "revoke"
     action_label = _("Revoke API client")
     title = _("Confirm you want to revoke %(name)s")

@@ -12,13 +12,14 @@ from ninja import Field, FilterSchema, NinjaAPI, Path, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.signature.utils import get_path_param_names
 
+from api_clients.api import ClientOut, describe_calling_client
 from api_clients.auth import ApiClientAuth
+from api_clients.models import MAX_ID
 from api_clients.secret_scanning import add_secret_scanning_endpoint
 
 from .models import TrainingProvider
 
 MAX_PAGE = 1_000_000
-MAX_ID = 2**63 - 1
 
 
 class ErrorOut(Schema):
@@ -151,6 +152,12 @@ def list_providers(request, filters: Query[ProviderFilter]):
 def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID)]]):
     """One training provider."""
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
+
+
+@api.get("/client", response={200: ClientOut, **UNAUTHORISED}, tags=["client"])
+def calling_client(request):
+    """The calling API client: its name, when the token used stops working, and its rate limit."""
+    return describe_calling_client(request)
 
 
 def refuse_other_methods(router):

@@ -65,7 +65,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.fill("#id_name", "Placement service")
     fill_date(page, expiry)
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
     expect(page.get_by_text("Placement service")).to_be_visible()
     axe(page, "check your answers")
 
@@ -75,7 +75,7 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     assert page.input_value("#id_expiry_date_day") == str(expiry.day)
     page.fill("#id_name", "Placement matching service")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
     expect(page.get_by_text("Placement matching service")).to_be_visible()
     expect(
         page.get_by_text("An authentication token will be created and shown once on the next page.")
@@ -169,7 +169,7 @@ def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_clie
     axe(page, "the API user's list")
 
     # Another user's client: a refusal, and none of its data.
-    response = page.goto(f"/admin/api-clients/{theirs.pk}/")
+    response = page.goto(f"/admin/api-clients/inspect/{theirs.pk}/")
     assert response.status == 404
     assert "Apply for teacher training" not in page.content()
 
@@ -178,7 +178,7 @@ def test_api_only_user_journey(page, people, sign_in, screenshot, axe, make_clie
     page.get_by_text("Sorry, you do not have permission to access this area.").wait_for()
     assert "/admin/pages/" not in page.url
 
-    page.goto(f"/admin/api-clients/{own.pk}/")
+    page.goto(f"/admin/api-clients/inspect/{own.pk}/")
     expect(page.locator("h2#page-heading")).to_contain_text("Student records system")
 
 
@@ -210,7 +210,7 @@ def test_keyboard_only_add_flow(page, people, sign_in, until):
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Add API client'")
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/add/")
+    page.wait_for_url("**/new/")
 
     # Submit with nothing: the error summary takes focus.
     tab_to(page, "() => document.activeElement.id === 'id_name'")
@@ -230,7 +230,7 @@ def test_keyboard_only_add_flow(page, people, sign_in, until):
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Continue'")
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/add/check/")
+    page.wait_for_url("**/new/check/")
 
     tab_to(page, "() => document.activeElement.textContent.trim() === 'Create API client'")
     assert focus_is_visible(page)
@@ -244,7 +244,7 @@ def test_keyboard_only_add_flow(page, people, sign_in, until):
 
 def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
     sign_in("owner")
-    page.goto("/admin/api-clients/add/")
+    page.goto("/admin/api-clients/new/")
     page.fill("#id_name", "Once only")
     fill_date(page, today() + datetime.timedelta(days=30))
     page.get_by_role("button", name="Continue").click()
@@ -264,6 +264,104 @@ def test_back_and_reload_never_show_the_token_again(page, people, sign_in):
     page.wait_for_load_state()
     assert token not in page.content()
     assert ApiClient.objects.filter(name="Once only").count() == 1
+
+
+def call_client_endpoint(live_server, token):
+    """GET /api/v1/client with a token: (status, body, the expiry header)."""
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/client", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
+            return (
+                response.status,
+                json.loads(response.read()),
+                response.headers.get("API-Client-Token-Expires"),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers.get("API-Client-Token-Expires")
+
+
+def test_renewal_journey(page, live_server, people, sign_in, screenshot, axe, make_client):
+    """An owner generates a new token; the old one keeps working for the chosen overlap."""
+    api_client, old_token = make_client(
+        people["owner"],
+        name="Student records system",
+        expiry_date=today() + datetime.timedelta(days=12),
+    )
+    sign_in("owner")
+    page.goto(f"/admin/api-clients/inspect/{api_client.pk}/")
+
+    page.get_by_role("link", name="Generate new token").click()
+    expect(page.locator("h2#page-heading")).to_have_text("Generate a new token")
+    expect(page.get_by_text("When should the current token stop working?")).to_be_visible()
+    screenshot(page, "renew-form")
+    axe(page, "the renew form")
+
+    # Nothing chosen, and an impossible date: both messages, at the fields and above.
+    page.fill("#id_expiry_date_day", "30")
+    page.fill("#id_expiry_date_month", "2")
+    page.fill("#id_expiry_date_year", str(today().year + 1))
+    page.get_by_role("button", name="Continue").click()
+    assert page.title().startswith("Error: ")
+    summary = page.locator("[data-error-summary]")
+    assert "Expiry date must be a real date" in summary.inner_text()
+    assert "Select when the current token should stop working" in summary.inner_text()
+    axe(page, "the renew form with errors")
+    page.get_by_role("link", name="Select when the current token should stop working").click()
+    expect(page.locator("#id_overlap_0")).to_be_focused()
+
+    new_expiry = add_months(today(), 9)
+    fill_date(page, new_expiry)
+    page.get_by_label("In 24 hours").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/check/")
+    expect(page.get_by_text("In 24 hours")).to_be_visible()
+    expect(
+        page.get_by_text("A new token will be created and shown once on the next page.")
+    ).to_be_visible()
+    screenshot(page, "renew-check-answers")
+    axe(page, "check your answers for a new token")
+
+    # Change when the current token stops, then come back.
+    page.get_by_role("link", name="Change when the current token stops working").click()
+    expect(page.get_by_label("In 24 hours")).to_be_checked()
+    page.get_by_label("In 7 days").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/check/")
+    expect(page.get_by_text("In 7 days")).to_be_visible()
+
+    page.get_by_role("button", name="Generate new token").click()
+    page.get_by_text("New token created").first.wait_for()
+    token = page.input_value("#api-client-token")
+    assert re.fullmatch(r"rtp_[0-9A-Za-z]{38}", token)
+    expect(page.get_by_text("The previous token stops working on")).to_be_visible()
+    screenshot(page, "renew-token-created")
+    axe(page, "the new token page")
+
+    page.get_by_role("button", name="Copy token").click()
+    page.get_by_text("Token copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == token
+
+    # Both work, each saying when it stops.
+    status, body, header = call_client_endpoint(live_server, token)
+    assert (status, body["token"], body["expiry_date"]) == (200, "current", new_expiry.isoformat())
+    assert header == body["expires_at"]
+    status, body, header = call_client_endpoint(live_server, old_token)
+    assert (status, body["token"]) == (200, "previous")
+    assert header == body["expires_at"]
+
+    # Back: the token is not shown again, and nothing is renewed twice.
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert token not in page.content()
+    page.goto(f"/admin/api-clients/inspect/{api_client.pk}/")
+    expect(page.locator(".api-clients-summary__row", has_text="Previous token")).to_contain_text(
+        "works until"
+    )
+    screenshot(page, "renewed-details")
+    axe(page, "the details page of a renewed client")
+    assert ApiClient.objects.get().expiry_date == new_expiry
 
 
 def test_api_docs_render_under_the_content_security_policy(page, live_server):

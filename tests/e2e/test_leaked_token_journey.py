@@ -35,7 +35,7 @@ def test_github_reports_a_token_and_its_owner_sees_why_it_was_revoked(
         assert json.loads(response.read())[0]["label"] == "true_positive"
 
     sign_in("owner")
-    page.goto(f"/admin/api-clients/{api_client.pk}/")
+    page.goto(f"/admin/api-clients/inspect/{api_client.pk}/")
 
     heading = page.locator("#page-heading")
     expect(heading).to_contain_text("Revoked")

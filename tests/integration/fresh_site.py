@@ -170,7 +170,7 @@ class Browser:
         """The admin's add flow: the form, check your answers, the token shown once."""
         expiry = datetime.date.today() + datetime.timedelta(days=30)
         (status, headers, _), _ = self.post_form(
-            "/admin/api-clients/add/",
+            "/admin/api-clients/new/",
             {
                 "name": name,
                 "expiry_date_day": expiry.day,

@@ -1,4 +1,5 @@
-"""Manage API clients from the command line: create, list, revoke, delete, prune."""
+"""Manage API clients from the command line: create, list, renew, revoke, delete, prune,
+and send expiry reminders."""
 
 import datetime
 import getpass
@@ -16,12 +17,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from api_clients import emails, leaked_tokens, tokens
 from api_clients.conf import MAX_RETENTION_DAYS, get_setting
-from api_clients.dates import format_date
-from api_clients.models import ApiClient, ApiClientUsage, Status
+from api_clients.dates import format_date, format_time
+from api_clients.lifecycle import OVERLAPS, ApiClientError, previous_token_works
+from api_clients.models import ApiClient, ApiClientUsage, Status, TokenUsed
+from api_clients.reminders import send_reminders
 from api_clients.services import (
-    ApiClientError,
     create_api_client,
     delete_api_client,
+    renew_api_client,
     revoke_api_client,
 )
 
@@ -37,7 +40,10 @@ TOKEN_INPUT_MAX_CHARS = 1024
 
 
 class Command(BaseCommand):
-    help = "Create, list, revoke and delete API clients, and prune old usage records."
+    help = (
+        "Create, list, renew, revoke and delete API clients, prune old usage records "
+        "and send expiry reminders."
+    )
     # call_command(..., stdin=...) hands revoke-token its standard input.
     stealth_options = ("stdin",)
 
@@ -62,10 +68,31 @@ class Command(BaseCommand):
         )
         listing.add_argument("--json", action="store_true", help="Print JSON for scripts.")
 
+        renew = commands.add_parser(
+            "renew", help="Give an active client a new token and expiry date; print it once."
+        )
+        renew.add_argument("client_id", type=int, help="The client's id (see list).")
+        renew.add_argument(
+            "--expires", required=True, help="New expiry date, YYYY-MM-DD, within the horizon."
+        )
+        renew.add_argument(
+            "--overlap",
+            choices=list(OVERLAPS),
+            default="0",
+            help="How long the current token keeps working (default 0: it stops now).",
+        )
+        renew.add_argument("--by", help="Username recorded in the audit log as who did it.")
+        renew.add_argument("--json", action="store_true", help="Print JSON for scripts.")
+
         for name, text in (("revoke", "Revoke a client."), ("delete", "Delete a client.")):
             sub = commands.add_parser(name, help=text)
             sub.add_argument("client_id", type=int, help="The client's id (see list).")
             sub.add_argument("--by", help="Username recorded in the audit log as who did it.")
+
+        commands.add_parser(
+            "send_reminders",
+            help="Email owners whose clients expire soon or just expired; run it daily.",
+        )
 
         revoke_token = commands.add_parser(
             "revoke-token",
@@ -102,13 +129,17 @@ class Command(BaseCommand):
         except ApiClient.DoesNotExist:
             raise CommandError(f"No API client has the id {client_id}.") from None
 
+    @staticmethod
+    def _expiry_date(expires):
+        try:
+            return datetime.date.fromisoformat(expires.strip())
+        except ValueError:
+            raise CommandError("--expires must be a real date, like 2027-03-27.") from None
+
     @method_decorator(sensitive_variables("token"))
     def handle_create(self, *, owner, name, expires, json: bool, **options):
         owner_user = self._user(owner, "--owner")
-        try:
-            expiry_date = datetime.date.fromisoformat(expires.strip())
-        except ValueError:
-            raise CommandError("--expires must be a real date, like 2027-03-27.") from None
+        expiry_date = self._expiry_date(expires)
         client, token = create_api_client(owner=owner_user, name=name, expiry_date=expiry_date)
         if json:
             self.stdout.write(
@@ -128,6 +159,43 @@ class Command(BaseCommand):
             )
             self.stdout.write("Token (shown once, copy it now):")
             self.stdout.write(token)
+
+    @method_decorator(sensitive_variables("token"))
+    def handle_renew(self, *, client_id, expires, overlap, by, json: bool, **options):
+        expiry_date = self._expiry_date(expires)
+        user = self._user(by, "--by")
+        client, token = renew_api_client(
+            self._client(client_id), expiry_date=expiry_date, overlap=overlap, user=user
+        )
+        works = previous_token_works(client)
+        if json:
+            self.stdout.write(
+                _dumps(
+                    {
+                        "id": client.pk,
+                        "name": client.name,
+                        "expiry_date": client.expiry_date.isoformat(),
+                        "previous_token_stops_at": client.previous_token_expires_at.isoformat()
+                        if works
+                        else None,
+                        "token": token,
+                    }
+                )
+            )
+            return
+        self.stdout.write(
+            f"Generated a new token for API client {client.pk} {client.name!r}, "
+            f"expires {format_date(client.expiry_date)}."
+        )
+        if works:
+            self.stdout.write(
+                "The previous token stops working on "
+                f"{format_time(client.previous_token_expires_at)}."
+            )
+        else:
+            self.stdout.write("The previous token no longer works.")
+        self.stdout.write("Token (shown once, copy it now):")
+        self.stdout.write(token)
 
     def handle_list(self, *, owner, status, json: bool, **options):
         clients = ApiClient.objects.alive().select_related("owner")
@@ -166,6 +234,17 @@ class Command(BaseCommand):
         client = delete_api_client(self._client(client_id), user=self._user(by, "--by"))
         self.stdout.write(f"Deleted API client {client.pk} {client.name!r}.")
 
+    def handle_send_reminders(self, **options):
+        outcome = send_reminders()
+        self.stdout.write(f"Sent {_count(outcome.sent, 'reminder')}.")
+        if outcome.skipped:
+            reasons = ", ".join(
+                f"{number} {reason}" for reason, number in sorted(outcome.skipped.items())
+            )
+            self.stdout.write(f"Skipped {_count(outcome.skipped.total(), 'client')}: {reasons}.")
+        else:
+            self.stdout.write("Skipped no clients.")
+
     @method_decorator(sensitive_variables("token"))
     def handle_revoke_token(self, *, by, **options):
         user = self._user(by, "--by")
@@ -189,7 +268,14 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("Its owner has no email address or is deactivated: no email.")
         else:
+            replaced = getattr(client, "token_used", None) == TokenUsed.PREVIOUS
             client.refresh_from_db()
+            if replaced and client.is_active:
+                self.stdout.write(
+                    f"That is the previous token of {label}, replaced by a new one: "
+                    "it no longer works. Nothing changed."
+                )
+                return
             state = "deleted" if client.is_deleted else client.status.label.lower()
             self.stdout.write(f"{label} is {state}: its token no longer works. Nothing changed.")
 
@@ -213,6 +299,10 @@ class Command(BaseCommand):
                 .delete()
             )
         self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
+
+
+def _count(number, noun):
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @sensitive_variables("text")

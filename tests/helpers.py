@@ -1,4 +1,4 @@
-"""Reading the admin's HTML in the API clients section's tests.
+"""What the tests share: reading the admin's HTML, and calling the register API.
 
 Pages are read the way a person (or a screen reader) meets them: the page title,
 the visible heading, the messages, the rows of a summary list, the cells of a
@@ -24,6 +24,11 @@ INDEX_URL = reverse("api_clients:index")
 ADD_URL = reverse("api_clients:add")
 ADD_CHECK_URL = reverse("api_clients:add_check")
 SITE_HISTORY_URL = reverse("wagtailadmin_reports:site_history")
+
+
+def bearer(token):
+    """The headers of a register API request with this token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def url(name, client=None):

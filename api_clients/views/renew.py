@@ -1,0 +1,219 @@
+"""Generate a new token for an active client, in three steps, like adding one.
+
+Step 1 asks for the new expiry date and when the current token should stop;
+step 2 checks the answers; its POST renews the client and shows the new token
+in that one, uncacheable response. The answers wait in the session (a date and
+a choice, nothing secret) with a random renewal key, which the client keeps,
+unique in the database: a repeated final POST (reload, Back, a double click,
+two requests at once) finds that the key renewed the client and goes to its
+page instead of renewing twice or showing the token again.
+"""
+
+import datetime
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+from django.views.generic import FormView, TemplateView
+from wagtail.admin import messages
+
+from ..dates import format_date, format_time
+from ..forms import OVERLAP_LABELS, RenewApiClientForm
+from ..lifecycle import OVERLAPS, ApiClientError, Change, previous_token_works
+from ..services import AlreadyRenewed, find_renewed, renew_api_client
+from .base import ApiClientObjectMixin, FormPageMixin
+
+ALREADY_RENEWED = _(
+    "A new token has already been generated for this API client. It cannot be shown again."
+)
+
+
+def draft_key(client):
+    return f"api_clients:renew:{client.pk}"
+
+
+class RenewMixin(ApiClientObjectMixin):
+    permission_required = None
+    any_permission_required = ["add", "change"]
+    object_action = "change"
+    lifecycle_change = Change.RENEW
+
+    def get_draft(self):
+        draft = self.request.session.get(draft_key(self.object))
+        if not isinstance(draft, dict) or not {"expiry_date", "overlap", "submission"} <= set(
+            draft
+        ):
+            return None
+        if draft["overlap"] not in OVERLAPS:
+            return None
+        try:
+            datetime.date.fromisoformat(draft["expiry_date"])
+        except (TypeError, ValueError):
+            return None
+        return draft
+
+
+class RenewView(FormPageMixin, RenewMixin, FormView):
+    template_name = "api_clients/renew.html"
+    page_title = _("Generate a new token")
+    breadcrumb_label = _("Generate a new token")
+    form_class = RenewApiClientForm
+
+    def get(self, request, *args, **kwargs):
+        if "change" not in request.GET:
+            # A fresh start: forget answers from an abandoned attempt.
+            request.session.pop(draft_key(self.object), None)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["client"] = self.object
+        draft = self.get_draft()
+        if self.request.method == "GET" and draft:
+            # "Change" from the check page: the answers come back.
+            kwargs["initial"] = RenewApiClientForm.initial_from_answers(draft)
+        return kwargs
+
+    def form_valid(self, form):
+        self.request.session[draft_key(self.object)] = {
+            **form.answers,
+            "submission": uuid.uuid4().hex,
+        }
+        return redirect(self.url_for("renew_check", self.object))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            caption=self.object.name,
+            action_url=self.url_for("renew", self.object),
+            submit_label=_("Continue"),
+            cancel_url=self.url_for("inspect", self.object),
+        )
+        return context
+
+
+def overlap_text(client, overlap):
+    """The choice as the check page reads it, saying so when the expiry date cuts it short."""
+    label = OVERLAP_LABELS[overlap]
+    if client.expires_at >= timezone.now() + OVERLAPS[overlap]:
+        return label
+    return _("%(choice)s, but no later than the end of %(date)s, when it expires") % {
+        "choice": label,
+        "date": format_date(client.expiry_date),
+    }
+
+
+class RenewCheckView(RenewMixin, TemplateView):
+    template_name = "api_clients/check.html"
+    page_title = _("Check your answers")
+    breadcrumb_label = _("Check your answers")
+
+    def get(self, request, *args, **kwargs):
+        draft = self.get_draft()
+        if draft is None:
+            return redirect(self.url_for("renew", self.object))
+        if find_renewed(self.object, draft["submission"]):
+            # Back from the token page: the client is renewed, its token gone.
+            return self._already_renewed()
+        return self.render_to_response(self.get_context_data(draft=draft))
+
+    def get_context_data(self, draft=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if draft is None:
+            return context
+        change_url = self.url_for("renew", self.object) + "?change=1"
+        context.update(
+            caption=_("Generate a new token"),
+            rows=[
+                {"label": _("Client name"), "value": self.object.name},
+                {
+                    "label": _("New expiry date"),
+                    "value": format_date(datetime.date.fromisoformat(draft["expiry_date"])),
+                    "change_url": change_url + "#id_expiry_date_day",
+                    "change_label": _("new expiry date"),
+                },
+                {
+                    "label": _("Current token stops working"),
+                    "value": overlap_text(self.object, draft["overlap"]),
+                    "change_url": change_url + "#id_overlap_0",
+                    "change_label": _("when the current token stops working"),
+                },
+            ],
+            warning=_("A new token will be created and shown once on the next page."),
+            submit_label=_("Generate new token"),
+            submission=draft["submission"],
+            action_url=self.url_for("renew_check", self.object),
+            cancel_url=self.url_for("inspect", self.object),
+        )
+        return context
+
+    # The token exists in this method: keep it out of error reports.
+    @method_decorator(sensitive_variables("token"))
+    def post(self, request, *args, **kwargs):
+        submission = request.POST.get("submission", "")
+        draft = self.get_draft()
+        # This page's key, or the session's (Back, then a stale page), renewed the client.
+        if find_renewed(self.object, submission) or (
+            draft and find_renewed(self.object, draft["submission"])
+        ):
+            return self._already_renewed()
+        if draft is None:
+            return redirect(self.url_for("renew", self.object))
+        if submission != draft["submission"]:
+            # A stale page from another attempt: show the current answers.
+            messages.warning(request, _("Check your answers again before you continue."))
+            return redirect(self.url_for("renew_check", self.object))
+
+        # Checked again by the same rules: a day may have passed since step 1.
+        form = RenewApiClientForm.from_answers(draft, client=self.object)
+        if not form.is_valid():
+            return self.sibling(RenewView).form_invalid(form)
+        try:
+            client, token = renew_api_client(
+                self.object,
+                expiry_date=form.cleaned_data["expiry_date"],
+                overlap=form.cleaned_data["overlap"],
+                user=request.user,
+                renewal_key=submission,
+            )
+        except AlreadyRenewed:
+            return self._already_renewed()
+        except ApiClientError as error:
+            # Revoked, deleted or expired meanwhile: nothing was changed.
+            messages.error(request, str(error))
+            return self.redirect_to_inspect()
+        except ValidationError as error:
+            form.add_error("expiry_date", error.messages[0] if error.messages else None)
+            return self.sibling(RenewView).form_invalid(form)
+
+        self.page_title = _("New token created")
+        self.breadcrumb_label = _("New token created")
+        response = TemplateResponse(
+            request,
+            "api_clients/renewed.html",
+            {
+                **self.get_context_data(),
+                "client": client,
+                "token": token,
+                "previous_stops_at": (
+                    format_time(client.previous_token_expires_at)
+                    if previous_token_works(client)
+                    else None
+                ),
+            },
+        )
+        # The token is in this response only: no cache may keep it.
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
+        response["Pragma"] = "no-cache"
+        return response
+
+    def _already_renewed(self):
+        messages.warning(self.request, ALREADY_RENEWED)
+        return self.redirect_to_inspect()
