@@ -7,11 +7,11 @@ Superusers and managers are never kept in.
 """
 
 import pytest
-from admin_helpers import INDEX_URL, menu_item_names
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from helpers import INDEX_URL, menu_item_names
 from wagtail.models import Collection, GroupCollectionPermission
 
 from api_clients.checks import check_api_clients_settings
