@@ -231,7 +231,10 @@ class ApiClientAuth(HttpAuthBase):
     """django-ninja auth callable: ``request.auth`` becomes the ApiClient."""
 
     openapi_scheme = "bearer"
-    openapi_bearerFormat = "rtp_ token"
+
+    @property
+    def openapi_bearerFormat(self):  # noqa: N802  (django-ninja reads this name)
+        return f"{tokens.token_prefix()} token"
 
     def __call__(self, request):
         check = self.check(request)

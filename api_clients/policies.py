@@ -13,6 +13,7 @@ from django.contrib.auth import get_permission_codename
 from guardian.shortcuts import assign_perm
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
+from .conf import get_setting
 from .models import ApiClient, ApiClientGroupObjectPermission, ApiClientUserObjectPermission
 
 MANAGER_ACTIONS = ("view", "change", "delete")
@@ -143,17 +144,20 @@ def user_can(user, action, client):
     return permission_policy.user_has_permission_for_instance(user, action, client)
 
 
-API_ONLY_PERMISSIONS = frozenset({"wagtailadmin.access_admin", "api_clients.add_apiclient"})
-
-
 def is_api_only_user(user):
-    """An admin user whose only powers are entering the admin and adding API clients.
+    """A member of the API users group (``API_CLIENTS["API_USERS_GROUP"]``) who is no manager.
 
-    Such a user sees their own clients and nothing else of the admin. Anyone with
-    any other permission (a manager, an editor) is not API-only.
+    Such a user sees their own clients and nothing else of the admin, whatever
+    permissions the group gains later (a chooser permission a new app hands to
+    every group with admin access, say): membership decides, not the permissions.
+    Superusers and managers are never kept in, even if they are in the group.
     """
-    if not (user.is_authenticated and user.is_active) or user.is_superuser:
+    if not (user.is_authenticated and user.is_active) or can_manage_all(user):
         return False
-    return user.get_all_permissions() <= API_ONLY_PERMISSIONS and user.has_perm(
-        "api_clients.add_apiclient"
-    )
+    member = getattr(user, "_api_clients_api_only", None)
+    if member is None:
+        # Asked by the middleware and the menu on every admin request: once each.
+        member = user._api_clients_api_only = user.groups.filter(
+            name=get_setting("API_USERS_GROUP")
+        ).exists()
+    return member
