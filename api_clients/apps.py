@@ -8,9 +8,8 @@ class ApiClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from wagtail.permissions import register_permission_policy
-
         from . import checks, signals  # noqa: F401  (registers checks and receivers)
+        from .compat import register_permission_policy
         from .models import ApiClient
         from .policies import permission_policy
 

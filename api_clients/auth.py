@@ -14,11 +14,14 @@ per client; every other request per address.
 """
 
 import datetime
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -64,6 +67,9 @@ class TokenCheck:
     is set when a rate limit refused it, in seconds, or when the shared cache
     is down and the site refuses then (``cache_unavailable``). ``challenge``: the
     answer asks for a Bearer token, as every answer without a working token does.
+    ``counted_only``: a rate limit refused it, and not first in its window, so
+    a flood of refusals is counted per client, day and reason, not written
+    one row each.
     ``token`` is which of the client's tokens was used ("current" or
     "previous"); ``expires_at`` when that token stops working, set only when
     it works (a rate-limited request's token works too).
@@ -74,6 +80,7 @@ class TokenCheck:
     retry_after: float | None = None
     challenge: bool = False
     cache_unavailable: bool = False
+    counted_only: bool = False
     token: str = TokenUsed.CURRENT
     expires_at: datetime.datetime | None = None
 
@@ -83,8 +90,8 @@ class TokenCheck:
 
     @property
     def recorded(self):
-        """Every request by a known client is recorded, accepted or refused."""
-        return self.client is not None
+        """Every request by a known client is a usage row, but those only counted."""
+        return self.client is not None and not self.counted_only
 
 
 class CacheUnavailable(HttpError):
@@ -120,23 +127,61 @@ def _log_cache_failure(error):
     )
 
 
+# Redis: add one and start the window's expiry in the same call, so counting
+# a request is one round trip to the cache. EXPIRE only on the window's first
+# request, so a window never outlives its period.
+_REDIS_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_REDIS_COUNT_SHA = hashlib.sha1(_REDIS_COUNT_SCRIPT.encode()).hexdigest()  # noqa: S324
+
+
+def _redis_count(backend, key, timeout):
+    """One EVALSHA on Django's Redis cache: the new count, the key given its expiry.
+
+    A Redis that has not seen the script (restarted, or another server) is sent
+    it whole with EVAL, which also keeps it for the next EVALSHA.
+    """
+    from redis.exceptions import NoScriptError  # only with Django's Redis cache, which needs it
+
+    key = backend.make_and_validate_key(key)
+    redis = backend._cache.get_client(key, write=True)
+    try:
+        return int(redis.evalsha(_REDIS_COUNT_SHA, 1, key, timeout))
+    except NoScriptError:
+        return int(redis.eval(_REDIS_COUNT_SCRIPT, 1, key, timeout))
+
+
+def _generic_count(backend, key, timeout):
+    """Any other Django cache: an atomic increment, and ``add`` for the window's first."""
+    try:
+        return backend.incr(key)
+    except ValueError:  # the window's first request
+        if backend.add(key, 1, timeout=timeout):
+            return 1
+        return backend.incr(key)  # another server started the window meanwhile
+
+
 def _count_in_window(key, period):
     """Add one to the window's count in the shared cache and return the new count.
 
     One atomic increment: app servers counting at the same time cannot lose
-    each other's requests, as a read-modify-write of the count would.
+    each other's requests, as a read-modify-write of the count would. On
+    Redis it is one round trip, the expiry set in the same call.
 
     If the cache itself fails, the count is None: the limit is skipped (or,
     with ``RATE_LIMIT_WITHOUT_CACHE = "refuse"``, the request refused with a
     503), and the failure logged at ERROR at most once a minute.
     """
+    timeout = period + 1
+    # The backend itself, not Django's proxy to it, to tell which kind it is.
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
     try:
-        try:
-            return cache.incr(key)
-        except ValueError:  # the window's first request
-            if cache.add(key, 1, timeout=period + 1):
-                return 1
-            return cache.incr(key)  # another server started the window meanwhile
+        if isinstance(backend, RedisCache):
+            return _redis_count(backend, key, timeout)
+        return _generic_count(backend, key, timeout)
     except Exception as error:  # any backend's connection or timeout error
         _log_cache_failure(error)
         if get_setting("RATE_LIMIT_WITHOUT_CACHE") == "refuse":
@@ -144,16 +189,25 @@ def _count_in_window(key, period):
         return None
 
 
-def _check_rate(rate, scope, ident):
-    """Count the request in its fixed window; over the limit, the seconds until the next one."""
+def _limit(rate, scope, ident):
+    """Count the request in its fixed window.
+
+    Returns the seconds until the next window when over the limit (else None),
+    and whether this is the window's first refusal.
+    """
     allowed, period = parse_rate(rate)
     now = _clock()
     window = int(now // period)
     key = f"api_clients:rate:{scope}:{ident}:{window}"
     count = _count_in_window(key, period)
     if count is None or count <= allowed:
-        return None
-    return (window + 1) * period - now
+        return None, False
+    return (window + 1) * period - now, count == allowed + 1
+
+
+def _check_rate(rate, scope, ident):
+    """Count the request in its fixed window; over the limit, the seconds until the next one."""
+    return _limit(rate, scope, ident)[0]
 
 
 def token_check(request):
@@ -177,7 +231,10 @@ class ApiClientAuth(HttpAuthBase):
     """django-ninja auth callable: ``request.auth`` becomes the ApiClient."""
 
     openapi_scheme = "bearer"
-    openapi_bearerFormat = "rtp_ token"
+
+    @property
+    def openapi_bearerFormat(self):  # noqa: N802  (django-ninja reads this name)
+        return f"{tokens.token_prefix()} token"
 
     def __call__(self, request):
         check = self.check(request)
@@ -211,11 +268,18 @@ class ApiClientAuth(HttpAuthBase):
             if not working:
                 # Without a working token: limited per address, answered with a challenge.
                 address = BaseThrottle().get_ident(request)
-                retry_after = _check_rate(
+                retry_after, first = _limit(
                     get_setting("ADDRESS_RATE_LIMIT"), "api_clients_address", address
                 )
-                return TokenCheck(client, refusal or "", retry_after, challenge=True, token=used)
-            retry_after = _check_rate(
+                return TokenCheck(
+                    client,
+                    refusal or "",
+                    retry_after,
+                    challenge=True,
+                    token=used,
+                    counted_only=retry_after is not None and not first,
+                )
+            retry_after, first = _limit(
                 get_setting("CLIENT_RATE_LIMIT"), "api_clients_client", client.pk
             )
         except CacheUnavailable:
@@ -231,7 +295,12 @@ class ApiClientAuth(HttpAuthBase):
             )
         if retry_after is not None:
             return TokenCheck(
-                client, RefusalReason.RATE_LIMITED, retry_after, token=used, expires_at=expires_at
+                client,
+                RefusalReason.RATE_LIMITED,
+                retry_after,
+                token=used,
+                expires_at=expires_at,
+                counted_only=not first,
             )
         return TokenCheck(client, token=used, expires_at=expires_at)
 

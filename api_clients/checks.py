@@ -4,10 +4,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
 from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+from guardian.backends import ObjectPermissionBackend
 
 from .conf import (
     DEFAULTS,
+    MAX_GROUP_NAME_LENGTH,
     MAX_HORIZON_MONTHS,
     MAX_RECENT_USAGE_DAYS,
     MAX_REMINDER_DAYS,
@@ -15,6 +19,7 @@ from .conf import (
     MAX_SECRET_SCANNING_BODY_BYTES,
     RATE_LIMIT_WITHOUT_CACHE_CHOICES,
     RATE_PATTERN,
+    TOKEN_PREFIX_PATTERN,
     parse_rate,
 )
 
@@ -27,6 +32,13 @@ NUMBER_BOUNDS = {
     "SECRET_SCANNING_MAX_BODY_BYTES": MAX_SECRET_SCANNING_BODY_BYTES,
 }
 MAX_RATE_PERIOD_SECONDS = 366 * 86_400
+PASSWORD_BACKEND_PATH = "django.contrib.auth.backends.ModelBackend"
+GUARDIAN_BACKEND_PATH = "guardian.backends.ObjectPermissionBackend"
+BACKENDS_FIX = (
+    f"Set AUTHENTICATION_BACKENDS = [{PASSWORD_BACKEND_PATH!r}, {GUARDIAN_BACKEND_PATH!r}] "
+    "(keep any other backends the site needs). Django's default list has only the first; "
+    "naming the setting replaces that default."
+)
 
 
 @register()
@@ -85,6 +97,27 @@ def check_api_clients_settings(app_configs, **kwargs):
                 id="api_clients.E007",
             )
         )
+    group = configured.get("API_USERS_GROUP", DEFAULTS["API_USERS_GROUP"])
+    if not isinstance(group, str) or not group.strip() or len(group) > MAX_GROUP_NAME_LENGTH:
+        errors.append(
+            Error(
+                f"API_CLIENTS['API_USERS_GROUP'] must be a group name, not {group!r}.",
+                hint=f"The name of a group (1 to {MAX_GROUP_NAME_LENGTH} characters) "
+                "whose members are API-only users.",
+                id="api_clients.E012",
+            )
+        )
+    prefix = configured.get("TOKEN_PREFIX", DEFAULTS["TOKEN_PREFIX"])
+    if not isinstance(prefix, str) or not TOKEN_PREFIX_PATTERN.fullmatch(prefix):
+        errors.append(
+            Error(
+                f"API_CLIENTS['TOKEN_PREFIX'] must be a token prefix such as 'rtp_', "
+                f"not {prefix!r}.",
+                hint="2 to 12 letters, digits and underscores, starting with a letter or "
+                "digit and ending in '_'. Tokens made with an earlier prefix keep working.",
+                id="api_clients.E008",
+            )
+        )
     docs_url = configured.get("API_DOCS_URL", DEFAULTS["API_DOCS_URL"])
     if not isinstance(docs_url, str):
         errors.append(
@@ -103,6 +136,16 @@ def check_api_clients_settings(app_configs, **kwargs):
                 id="api_clients.E005",
             )
         )
+    if getattr(settings, "NINJA_NUM_PROXIES", None) is None:
+        errors.append(
+            Warning(
+                "NINJA_NUM_PROXIES is not set, so the per-address rate limit takes the "
+                "caller's address from any X-Forwarded-For header, which callers can forge.",
+                hint="Set NINJA_NUM_PROXIES to the number of trusted proxies in front of "
+                "the site: 0 when there are none.",
+                id="api_clients.W004",
+            )
+        )
     if ADMIN_MIDDLEWARE_PATH not in settings.MIDDLEWARE:
         errors.append(
             Warning(
@@ -110,6 +153,55 @@ def check_api_clients_settings(app_configs, **kwargs):
                 hint="Without it API-only users can open every admin area their "
                 "permissions allow, not only their API clients.",
                 id="api_clients.W001",
+            )
+        )
+    return errors
+
+
+@register()
+def check_authentication_backends(app_configs, **kwargs):
+    """Users must be able to sign in with a password, and guardian must answer object checks.
+
+    Naming ``AUTHENTICATION_BACKENDS`` replaces Django's default, so a list with
+    only guardian's backend locks every user out of the admin.
+    """
+    classes = []
+    for path in settings.AUTHENTICATION_BACKENDS:
+        try:
+            classes.append(import_string(path))
+        except ImportError:
+            # Django reports an unimportable backend at sign-in; say it now.
+            return [
+                Error(
+                    f"AUTHENTICATION_BACKENDS names {path!r}, which cannot be imported.",
+                    hint=BACKENDS_FIX,
+                    id="api_clients.E009",
+                )
+            ]
+    errors = []
+    if not any(
+        isinstance(cls, type)
+        and issubclass(cls, ModelBackend)
+        and not issubclass(cls, RemoteUserBackend)
+        for cls in classes
+    ):
+        errors.append(
+            Error(
+                "AUTHENTICATION_BACKENDS has no backend that signs users in with a "
+                "password, so nobody can sign in to the admin.",
+                hint=BACKENDS_FIX,
+                id="api_clients.E010",
+            )
+        )
+    if not any(
+        isinstance(cls, type) and issubclass(cls, ObjectPermissionBackend) for cls in classes
+    ):
+        errors.append(
+            Error(
+                f"AUTHENTICATION_BACKENDS lacks {GUARDIAN_BACKEND_PATH!r}, so API users "
+                "cannot see or act on their own API clients.",
+                hint=BACKENDS_FIX,
+                id="api_clients.E011",
             )
         )
     return errors
@@ -127,7 +219,7 @@ def _check_reminder_days(configured):
             "API_CLIENTS['EXPIRY_REMINDER_DAYS'] must be a list of whole numbers of days "
             f"from 1 to {MAX_REMINDER_DAYS}, not {value!r}.",
             hint="For example [30, 7, 1]: emails 30, 7 and 1 days before a client expires.",
-            id="api_clients.E008",
+            id="api_clients.E013",
         )
     ]
 

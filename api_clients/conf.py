@@ -1,23 +1,26 @@
 """The app's settings: one namespaced ``API_CLIENTS`` dict with documented defaults.
 
-============================== ========== ============================================
-key                            default    meaning
-============================== ========== ============================================
-EXPIRY_HORIZON_MONTHS          12         how far ahead an expiry date may be, in months
-CLIENT_RATE_LIMIT              "600/min"  requests a client may make ("N/s|min|h|day")
-ADDRESS_RATE_LIMIT             "60/min"   requests without a valid token, per address
-USAGE_RETENTION_DAYS           90         usage records older than this are pruned
-RECENT_USAGE_DAYS              30         days of usage shown on a client's page
-SECRET_SCANNING_KEYS           GitHub's   where secret-scanning public keys come from:
-                                          an http(s) URL, or a local JSON file
-SECRET_SCANNING_RATE_LIMIT     "60/min"   secret-scanning reports accepted per address
-SECRET_SCANNING_MAX_BODY_BYTES 1048576    larger reports are refused with 413
-RATE_LIMIT_WITHOUT_CACHE       "skip"     when the shared cache fails: "skip" the rate
-                                          limits, or "refuse" requests with 503
-EXPIRY_REMINDER_DAYS           [30, 7, 1] days before expiry that owners are emailed
-API_DOCS_URL                   ""         where the token page sends people to read the
-                                          API docs (a path or URL); empty: no link
-============================== ========== ============================================
+============================== =========== ===========================================
+key                            default     meaning
+============================== =========== ===========================================
+EXPIRY_HORIZON_MONTHS          12          how far ahead an expiry date may be, in months
+CLIENT_RATE_LIMIT              "600/min"   requests a client may make ("N/s|min|h|day")
+ADDRESS_RATE_LIMIT             "60/min"    requests without a valid token, per address
+USAGE_RETENTION_DAYS           90          usage records older than this are pruned
+RECENT_USAGE_DAYS              30          days of usage shown on a client's page
+SECRET_SCANNING_KEYS           GitHub's    where secret-scanning public keys come from:
+                                           an http(s) URL, or a local JSON file
+SECRET_SCANNING_RATE_LIMIT     "60/min"    secret-scanning reports accepted per address
+SECRET_SCANNING_MAX_BODY_BYTES 1048576     larger reports are refused with 413
+RATE_LIMIT_WITHOUT_CACHE       "skip"      when the shared cache fails: "skip" the rate
+                                           limits, or "refuse" requests with 503
+API_USERS_GROUP                "API users" the group whose members are API-only users
+TOKEN_PREFIX                   "rtp_"      starts every new token: letters, digits and
+                                           underscores, ending in "_", 2 to 12 characters
+EXPIRY_REMINDER_DAYS           [30, 7, 1]  days before expiry that owners are emailed
+API_DOCS_URL                   ""          where the token page sends people to read the
+                                           API docs (a path or URL); empty: no link
+============================== =========== ===========================================
 """
 
 import re
@@ -43,10 +46,18 @@ DEFAULTS = {
     "SECRET_SCANNING_RATE_LIMIT": "60/min",
     "SECRET_SCANNING_MAX_BODY_BYTES": 1_048_576,
     "RATE_LIMIT_WITHOUT_CACHE": "skip",
+    "API_USERS_GROUP": "API users",
+    "TOKEN_PREFIX": "rtp_",
     "EXPIRY_REMINDER_DAYS": (30, 7, 1),
     "API_DOCS_URL": "",
 }
 RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
+
+# A prefix fits the stored hint (16 characters: the prefix and 4 more) and reads
+# as one word to secret scanners: letters, digits and underscores, ending in "_".
+TOKEN_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,10}_")
+# Django's Group.name holds at most 150 characters.
+MAX_GROUP_NAME_LENGTH = 150
 
 
 def get_setting(name):

@@ -10,7 +10,7 @@ from wagtail.admin.auth import permission_denied
 
 from .auth import CHECK_ATTRIBUTE
 from .dates import format_rfc3339
-from .models import ApiClientUsage
+from .models import ApiClientDailyUsage, ApiClientUsage
 from .policies import is_api_only_user
 
 TOKEN_EXPIRES_HEADER = "API-Client-Token-Expires"
@@ -28,6 +28,8 @@ class ApiClientUsageMiddleware:
 
     The row is written before the response leaves, in the request's own thread,
     so nothing recorded is lost to a crash or a full queue; it costs one INSERT.
+    Refusals past a rate limit's first in its window add one to the client's
+    count for the day instead (one upsert), so a flood does not fill the table.
     """
 
     def __init__(self, get_response):
@@ -59,6 +61,12 @@ class ApiClientUsageMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000),
                 refusal_reason=check.refusal,
                 token=check.token,
+            )
+        elif check.client is not None and check.counted_only:
+            ApiClientDailyUsage.objects.count_unrecorded(
+                client=check.client,
+                date=timezone.localtime(requested_at, timezone.get_default_timezone()).date(),
+                reason=check.refusal,
             )
         return response
 

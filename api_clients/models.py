@@ -287,7 +287,10 @@ class ApiClientUsageManager(models.Manager):
 class ApiClientUsage(models.Model):
     """One request to the API by a known client, accepted or refused."""
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="usage_records")
+    # No index of its own: "api_clients_usage_recent" starts with the client.
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="usage_records", db_index=False
+    )
     requested_at = models.DateTimeField()
     method = models.CharField(max_length=10)
     path = models.TextField()
@@ -316,6 +319,62 @@ class ApiClientUsage(models.Model):
     @property
     def full_path(self):
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+
+class ApiClientDailyUsageManager(models.Manager):
+    def count_unrecorded(self, *, client, date, reason):
+        """Add one to a client's refusals counted, not recorded, on a day: one upsert."""
+        alias = router.db_for_write(self.model)
+        connection = connections[alias]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            updated = self.filter(client=client, date=date, reason=reason).update(
+                unrecorded=models.F("unrecorded") + 1
+            )
+            if not updated:
+                self.create(client=client, date=date, reason=reason, unrecorded=1)
+            return
+        params = [client.pk, self.model._meta.get_field("date").get_db_prep_save(date, connection)]
+        with connection.cursor() as cursor:
+            cursor.execute(_daily_upsert(alias), [*params, reason])
+
+
+class ApiClientDailyUsage(models.Model):
+    """Requests of one client on one day (site time zone) with one refusal reason.
+
+    ``reason`` is "" for accepted requests. ``recorded`` counts the day's usage
+    rows, rolled up once the day is over, so pages never count a finished
+    day's rows again; a day is rolled up for a client once its accepted row
+    exists, even at zero. ``unrecorded`` counts refused requests that were
+    only counted, never written as rows (past a rate limit), as they come.
+    """
+
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="daily_usage", db_index=False
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    recorded = models.PositiveBigIntegerField(default=0)
+    unrecorded = models.PositiveBigIntegerField(default=0)
+
+    objects = ApiClientDailyUsageManager()
+
+    class Meta:
+        verbose_name = _("API client daily usage")
+        verbose_name_plural = _("API client daily usage")
+        constraints = [
+            # Also the index every read uses: a client's days in a range.
+            models.UniqueConstraint(
+                fields=["client", "date", "reason"], name="api_clients_daily_usage_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="api_clients_daily_usage_prune")]
+
+    def __str__(self):
+        return f"{self.client_id} {self.date} {self.reason or 'accepted'}: {self.requests}"
+
+    @property
+    def requests(self):
+        return self.recorded + self.unrecorded
 
 
 # The two statements every API request runs, written out once per database
@@ -362,6 +421,24 @@ def _usage_insert(alias):
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+
+@functools.lru_cache(maxsize=8)
+def _daily_upsert(alias):
+    """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
+    meta = ApiClientDailyUsage._meta
+    quote = connections[alias].ops.quote_name
+    table = quote(meta.db_table)
+    client, date, reason, recorded, unrecorded = (
+        quote(meta.get_field(name).column)
+        for name in ("client", "date", "reason", "recorded", "unrecorded")
+    )
+    return (
+        f"INSERT INTO {table} ({client}, {date}, {reason}, {recorded}, {unrecorded}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, 0, 1) "
+        f"ON CONFLICT ({client}, {date}, {reason}) "
+        f"DO UPDATE SET {unrecorded} = {table}.{unrecorded} + 1"
+    )
 
 
 # Direct foreign-key object permission tables: indexed lookups, and rows go

@@ -10,10 +10,10 @@ object view here asks about the object itself too.
 """
 
 from django.contrib.auth import get_permission_codename
-from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
+from .conf import get_setting
 from .models import ApiClient, ApiClientGroupObjectPermission, ApiClientUserObjectPermission
 
 MANAGER_ACTIONS = ("view", "change", "delete")
@@ -34,11 +34,17 @@ def _perm(action):
 # The codenames of the owner's object permissions, e.g. "change_apiclient".
 OWNER_PERMISSIONS = tuple(_codename(action) for action in OWNER_ACTIONS)
 
+# Where a user object keeps, for its request, the ids of the clients it holds
+# each object permission on.
+PERMITTED_IDS_ATTRIBUTE = "_api_clients_permitted_ids"
+
 
 def grant_owner_permissions(client):
     """Give the client's owner its object permissions: how an API-only user acts on it."""
     for action in OWNER_ACTIONS:
         assign_perm(_perm(action), client.owner, client)
+    # What the owner could do was read for this request before: read it again.
+    client.owner.__dict__.pop(PERMITTED_IDS_ATTRIBUTE, None)
 
 
 def can_manage_all(user):
@@ -72,10 +78,14 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
             return True
         if action not in OBJECT_ACTIONS or not (user.is_authenticated and user.is_active):
             return False
-        checker = getattr(user, "_api_clients_checker", None)
-        if checker is None:
-            checker = user._api_clients_checker = ObjectPermissionChecker(user)
-        return checker.has_perm(_codename(action), instance)
+        # The ids of every client the user holds each object permission on,
+        # read in one query per request (the user object lives as long as the
+        # request): a page of fifty history entries then costs one query, not
+        # two per entry.
+        cached = user.__dict__.get(PERMITTED_IDS_ATTRIBUTE)
+        if cached is None:
+            cached = user.__dict__[PERMITTED_IDS_ATTRIBUTE] = _permitted_ids(user)
+        return instance.pk in cached.get(_codename(action), ())
 
     def instances_user_has_any_permission_for(self, user, actions):
         """Live clients the user may do any of these actions to."""
@@ -90,8 +100,20 @@ class ApiClientPermissionPolicy(ModelPermissionPolicy):
         return clients.filter(pk__in=_clients_with_object_permission(user, actions))
 
 
-def _clients_with_object_permission(user, actions):
+def _permitted_ids(user):
+    """{codename: ids of the clients the user holds it on}, directly or through a group."""
+    permitted = {}
+    for row in _clients_with_object_permission(
+        user, OBJECT_ACTIONS, fields=("content_object_id", "permission__codename")
+    ):
+        permitted.setdefault(row["permission__codename"], set()).add(row["content_object_id"])
+    return permitted
+
+
+def _clients_with_object_permission(user, actions, fields=("content_object_id",)):
     """The ids of the clients on which the user holds any of these object permissions.
+
+    (Or the other ``fields`` of those permission rows.)
 
     What guardian's ``get_objects_for_user(..., any_perm=True)`` answers, as one
     UNION of the user's own rows and their groups' rows. Guardian's ``id IN (user
@@ -106,7 +128,7 @@ def _clients_with_object_permission(user, actions):
     }
     direct = ApiClientUserObjectPermission.objects.filter(user=user, **permission)
     through_groups = ApiClientGroupObjectPermission.objects.filter(group__user=user, **permission)
-    return direct.values("content_object_id").union(through_groups.values("content_object_id"))
+    return direct.values(*fields).union(through_groups.values(*fields))
 
 
 permission_policy = ApiClientPermissionPolicy()
@@ -122,17 +144,20 @@ def user_can(user, action, client):
     return permission_policy.user_has_permission_for_instance(user, action, client)
 
 
-API_ONLY_PERMISSIONS = frozenset({"wagtailadmin.access_admin", "api_clients.add_apiclient"})
-
-
 def is_api_only_user(user):
-    """An admin user whose only powers are entering the admin and adding API clients.
+    """A member of the API users group (``API_CLIENTS["API_USERS_GROUP"]``) who is no manager.
 
-    Such a user sees their own clients and nothing else of the admin. Anyone with
-    any other permission (a manager, an editor) is not API-only.
+    Such a user sees their own clients and nothing else of the admin, whatever
+    permissions the group gains later (a chooser permission a new app hands to
+    every group with admin access, say): membership decides, not the permissions.
+    Superusers and managers are never kept in, even if they are in the group.
     """
-    if not (user.is_authenticated and user.is_active) or user.is_superuser:
+    if not (user.is_authenticated and user.is_active) or can_manage_all(user):
         return False
-    return user.get_all_permissions() <= API_ONLY_PERMISSIONS and user.has_perm(
-        "api_clients.add_apiclient"
-    )
+    member = getattr(user, "_api_clients_api_only", None)
+    if member is None:
+        # Asked by the middleware and the menu on every admin request: once each.
+        member = user._api_clients_api_only = user.groups.filter(
+            name=get_setting("API_USERS_GROUP")
+        ).exists()
+    return member

@@ -1,12 +1,18 @@
 """Token format, generation, checksum and digest: pure functions.
 
-A token reads ``rtp_<secret><checksum>``:
+A token reads ``<prefix><secret><checksum>``, for example ``rtp_…``:
 
-* ``rtp_`` is a fixed prefix so people and secret scanners recognise it;
+* the prefix (setting ``API_CLIENTS["TOKEN_PREFIX"]``, default ``rtp_``) lets
+  people and secret scanners recognise the token: letters, digits and
+  underscores, ending in ``_``;
 * the secret is 32 base62 characters (about 190 bits from ``secrets``), so
   even with the first four shown as a hint, more than 160 bits stay secret;
 * the checksum is the CRC32 of prefix and secret in 6 base62 characters, so a
   mistyped or made-up token is rejected offline, without a database query.
+
+A token carries its own prefix: the offline check accepts any well-formed
+prefix, so tokens minted before the setting changed keep working; whether a
+token exists is decided by its digest alone.
 
 Only an HMAC-SHA256 digest is stored, keyed from ``SECRET_KEY``. Lookups try the
 digests for ``SECRET_KEY`` and every ``SECRET_KEY_FALLBACKS`` key, so rotating
@@ -23,15 +29,48 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
-TOKEN_PREFIX = "rtp_"
+from .conf import TOKEN_PREFIX_PATTERN, get_setting
+
 BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BASE62_CHARS = frozenset(BASE62_ALPHABET)
 SECRET_LENGTH = 32
 SECRET_BITS = math.floor(SECRET_LENGTH * math.log2(62))
 CHECKSUM_LENGTH = math.ceil(32 / math.log2(62))
-TOKEN_LENGTH = len(TOKEN_PREFIX) + SECRET_LENGTH + CHECKSUM_LENGTH
-HINT_LENGTH = len(TOKEN_PREFIX) + 4
+# What follows the prefix: the secret, then its checksum.
+BODY_LENGTH = SECRET_LENGTH + CHECKSUM_LENGTH
+# Characters of the secret kept, after the prefix, as the non-secret hint.
+HINT_SECRET_CHARACTERS = 4
 DIGEST_SALT = "api_clients.token"
+
+
+def token_prefix():
+    """The prefix new tokens get: ``API_CLIENTS["TOKEN_PREFIX"]``, checked by a system check."""
+    return get_setting("TOKEN_PREFIX")
+
+
+def __getattr__(name):
+    """``TOKEN_PREFIX``, ``TOKEN_LENGTH`` and ``HINT_LENGTH``, for the current prefix.
+
+    They were constants while the prefix was fixed; code that reads them still
+    gets the truth for the configured prefix.
+    """
+    if name == "TOKEN_PREFIX":
+        return token_prefix()
+    if name == "TOKEN_LENGTH":
+        return len(token_prefix()) + BODY_LENGTH
+    if name == "HINT_LENGTH":
+        return len(token_prefix()) + HINT_SECRET_CHARACTERS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def token_pattern(prefix=None):
+    """A regular expression matching a token, for secret scanners (current prefix by default).
+
+    The checksum cannot be written as a pattern; scanners confirm a match with
+    the site (``is_well_formed`` says whether a string could be a token).
+    """
+    prefix = token_prefix() if prefix is None else prefix
+    return f"{prefix}[0-9A-Za-z]{{{BODY_LENGTH}}}"
 
 
 def _base62(value, length):
@@ -42,33 +81,37 @@ def _base62(value, length):
     return "".join(reversed(chars))
 
 
-def checksum(secret):
-    """Return the checksum characters for a secret."""
-    return _base62(zlib.crc32(f"{TOKEN_PREFIX}{secret}".encode()), CHECKSUM_LENGTH)
+def checksum(secret, prefix=None):
+    """Return the checksum characters for a secret under a prefix (the current one by default)."""
+    prefix = token_prefix() if prefix is None else prefix
+    return _base62(zlib.crc32(f"{prefix}{secret}".encode()), CHECKSUM_LENGTH)
 
 
 @sensitive_variables("secret")
 def generate_token():
     """Return a new plaintext token. Never store or log it."""
+    prefix = token_prefix()
     secret = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(SECRET_LENGTH))
-    return f"{TOKEN_PREFIX}{secret}{checksum(secret)}"
+    return f"{prefix}{secret}{checksum(secret, prefix)}"
 
 
 @sensitive_variables("token", "body", "secret")
 def is_well_formed(token):
     """Offline check of prefix, length, alphabet and checksum.
 
-    False means the token cannot exist; True does not mean it does.
+    Any well-formed prefix passes, not only the current one, so tokens made
+    before a change of prefix still reach the lookup. False means the token
+    cannot exist; True does not mean it does.
     """
-    if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
+    if not isinstance(token, str) or len(token) <= BODY_LENGTH:
         return False
-    if not token.startswith(TOKEN_PREFIX):
+    prefix, body = token[:-BODY_LENGTH], token[-BODY_LENGTH:]
+    if not TOKEN_PREFIX_PATTERN.fullmatch(prefix):
         return False
-    body = token[len(TOKEN_PREFIX) :]
     if not _BASE62_CHARS.issuperset(body):
         return False
     secret, check = body[:SECRET_LENGTH], body[SECRET_LENGTH:]
-    return secrets.compare_digest(check, checksum(secret))
+    return secrets.compare_digest(check, checksum(secret, prefix))
 
 
 @sensitive_variables("token", "secret_key")
@@ -86,5 +129,5 @@ def candidate_digests(token):
 
 @sensitive_variables("token")
 def hint(token):
-    """The short, non-secret part shown to identify a token (prefix and 4 characters)."""
-    return token[:HINT_LENGTH]
+    """The short, non-secret part shown to identify a token: its prefix and 4 characters."""
+    return token[: len(token) - BODY_LENGTH + HINT_SECRET_CHARACTERS]

@@ -14,7 +14,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from .forms import ApiClientForm, RenameApiClientForm
 from .models import ApiClient
-from .policies import user_can
+from .policies import permission_policy, user_can
 from .views import add, delete, history, index, inspect, rename, renew, requests, revoke
 
 # Routes ModelViewSet would make that this section has no place for.
@@ -102,6 +102,12 @@ class ApiClientViewSet(ModelViewSet):
     @property
     def refused_requests_view(self):
         return self.construct_view(requests.RefusedRequestsView)
+
+    @property
+    def permission_policy(self):
+        # Wagtail 7 asks the viewset for it (views and menu); Wagtail 8 asks its
+        # registry, where apps.py put the same policy (see compat.py).
+        return permission_policy
 
     def get_urlpatterns(self):
         conv = self.pk_path_converter

@@ -116,6 +116,67 @@ class TestList:
         assert len(rows(response)) == 15
 
 
+def total_label(response):
+    return soup(response).select_one(".pagination__end").get_text(strip=True)
+
+
+class TestCappedTotal:
+    """Past a limit the list's total is estimated, not counted: the same queries for any size."""
+
+    @pytest.fixture
+    def limit_20(self, monkeypatch):
+        from api_clients.views.pagination import CappedCountPaginator
+
+        monkeypatch.setattr(CappedCountPaginator, "exact_limit", 20)
+
+    def test_below_the_limit_the_total_is_exact(self, client, owners, manager, limit_20):
+        client.force_login(manager)
+        bulk_clients(owners, 20)
+        assert total_label(client.get(INDEX_URL)) == "20 API clients"
+
+    @pytest.mark.parametrize("who", ["manager", "api_user"])
+    def test_past_the_limit_the_total_is_estimated_in_constant_queries(
+        self, client, request, owners, limit_20, who
+    ):
+        client.force_login(request.getfixturevalue(who))
+        bulk_clients(owners, 250)  # an API user owns 25 of them
+        client.get(INDEX_URL)
+
+        small, small_queries = count_queries(client, INDEX_URL)
+        bulk_clients(owners, 1000, start=250)
+        large, large_queries = count_queries(client, INDEX_URL)
+
+        assert len(large_queries) == len(small_queries), "\n".join(large_queries)
+        label = total_label(large)
+        if connection.vendor == "postgresql":
+            assert label.startswith("About ") and label.endswith(" API clients")
+        else:
+            assert label == "More than 20 API clients"
+        # Every count query reads at most the limit and one more row.
+        counts = [sql for sql in large_queries if "COUNT(" in sql.upper()]
+        assert len(counts) == 1 and "LIMIT 21" in counts[0]
+        # Later pages are still there.
+        assert len(rows(client.get(INDEX_URL + "?p=2"))) == 15
+
+    def test_a_search_past_the_limit_still_finds_its_matches(
+        self, client, owners, manager, limit_20
+    ):
+        client.force_login(manager)
+        bulk_clients(owners, 100)
+        response = client.get(INDEX_URL + "?q=Bulk+client+7")
+        # 7, 70-79: exact, below the limit.
+        assert total_label(response) == "11 API clients"
+
+    def test_the_requests_page_caps_its_total(self, client, api_user, make_client, limit_20):
+        api_client, _ = make_client(api_user)
+        client.force_login(api_user)
+        bulk_usage(api_client, 60)
+        response = client.get(url("requests", api_client))
+        assert len(rows(response)) == 50
+        label = total_label(response)
+        assert label.startswith("About ") or label == "More than 20 API client usage records"
+
+
 def bulk_usage(api_client, count):
     now = timezone.now()
     ApiClientUsage.objects.bulk_create(

@@ -188,5 +188,5 @@ def test_reminder_days_that_pass(settings, value):
 def test_reminder_days_must_be_a_list_of_days(settings, value):
     settings.API_CLIENTS = {"EXPIRY_REMINDER_DAYS": value}
     errors = check_api_clients_settings(None)
-    assert ids(errors) == ["api_clients.E008"]
+    assert ids(errors) == ["api_clients.E013"]
     assert "EXPIRY_REMINDER_DAYS" in errors[0].msg

@@ -47,7 +47,7 @@ class TestCreate:
 
         api_client = ApiClient.objects.get()
         lines = output.splitlines()
-        candidates = [line for line in lines if line.startswith(tokens.TOKEN_PREFIX)]
+        candidates = [line for line in lines if line.startswith(tokens.token_prefix())]
         assert len(candidates) == 1
         (token,) = candidates
         assert output.count(token) == 1

@@ -307,3 +307,46 @@ def test_a_query_stuck_behind_a_lock_is_cancelled_with_503_json_and_recovers(
 
     print(f"query behind a lock: 503 in {seconds:.2f} s")
     assert_served(port, token)
+
+
+@pytest.mark.django_db
+def test_a_request_counts_against_its_limit_in_one_round_trip_to_redis(
+    on_private_redis, client, api_user, make_client, monkeypatch
+):
+    """Each API request is one command sent to Redis, and the window's key expires."""
+    import redis
+    from django.core.cache import caches
+
+    own, token = make_client(api_user)
+    client.get(PROVIDERS, headers=bearer(token))  # connect and load the script first
+    sent = []
+    real_send = redis.connection.Connection.send_packed_command
+
+    def counting_send(connection, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting_send)
+    statuses = [client.get(PROVIDERS, headers=bearer(token)).status_code for _ in range(3)]
+    monkeypatch.undo()
+
+    assert statuses == [200, 200, 429]
+    assert len(sent) == 3
+    backend = caches["default"]
+    keys = backend._cache.get_client(write=False).keys("*api_clients:rate:api_clients_client*")
+    assert len(keys) == 1
+    ttl = backend._cache.get_client(write=False).ttl(keys[0])
+    assert 0 < ttl <= 61
+    assert backend.get(keys[0].decode().split(":", 2)[2]) == 4
+    assert ApiClientUsage.objects.filter(client=own).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_lost_script_is_loaded_again(on_private_redis, client, api_user, make_client):
+    """A Redis restarted between requests has forgotten the script: it is sent again."""
+    _, token = make_client(api_user)
+    assert client.get(PROVIDERS, headers=bearer(token)).status_code == 200
+    on_private_redis.stop()
+    on_private_redis.start()
+    statuses = [client.get(PROVIDERS, headers=bearer(token)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]

@@ -19,7 +19,7 @@ TOKEN_PATTERN = re.compile(r"rtp_[0-9A-Za-z]{32}[0-9A-Za-z]{6}")
 
 
 def make_token(secret):
-    return f"{tokens.TOKEN_PREFIX}{secret}{tokens.checksum(secret)}"
+    return f"{tokens.token_prefix()}{secret}{tokens.checksum(secret)}"
 
 
 secrets_ = st.text(alphabet=tokens.BASE62_ALPHABET, min_size=32, max_size=32)
@@ -30,7 +30,7 @@ class TestFormat:
         token = tokens.generate_token()
 
         assert TOKEN_PATTERN.fullmatch(token)
-        assert len(token) == tokens.TOKEN_LENGTH == 42
+        assert len(token) == len("rtp_") + tokens.BODY_LENGTH == 42
         secret, check = token[4:36], token[36:]
         assert check == tokens.checksum(secret)
 
@@ -160,7 +160,7 @@ class TestDigest:
 class TestStorage:
     def test_the_plaintext_is_in_no_column_of_the_row(self, api_user, make_client):
         api_client, token = make_client(api_user)
-        secret = token[len(tokens.TOKEN_PREFIX) : len(tokens.TOKEN_PREFIX) + tokens.SECRET_LENGTH]
+        secret = token[len("rtp_") : len("rtp_") + tokens.SECRET_LENGTH]
 
         table = connection.ops.quote_name(ApiClient._meta.db_table)
         with connection.cursor() as cursor:

@@ -323,3 +323,18 @@ class TestAddressRateLimit:
         assert client.get(INFO).status_code == 429
 
         assert client.get(INFO, headers=bearer(token)).status_code == 200
+
+
+class TestUsageIndexes:
+    def test_the_client_column_has_no_index_but_the_client_and_time_one(self):
+        # The (client, -requested_at) index serves every lookup by client; a
+        # second index on the client alone would cost each INSERT for nothing.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(
+                cursor, ApiClientUsage._meta.db_table
+            )
+        indexes = [c["columns"] for c in constraints.values() if c["index"]]
+        assert ["client_id"] not in indexes
+        assert ["client_id", "requested_at"] in indexes

@@ -14,7 +14,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
-        ('wagtailcore', '0098_apitoken'),
+        # Only for the log entries' link to the revision model: Wagtail 7.0 has it.
+        ('wagtailcore', '0070_rename_pagerevision_revision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

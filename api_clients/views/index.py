@@ -14,6 +14,7 @@ from ..dates import format_date, format_time
 from ..models import ApiClient, Status
 from ..policies import can_manage_all, visible_clients
 from .base import SectionURLsMixin
+from .pagination import CappedCountPaginator
 
 EXPIRING_SOON = "expiring_soon"
 # The status filter's choices, in the order people look for them.
@@ -172,6 +173,8 @@ class IndexView(SectionURLsMixin, generic.IndexView):
     search_fields = ["name"]
     search_backend_name = None
     default_ordering = "-created_at"
+    # Counting a million clients for the footer would cost more than the page.
+    paginator_class = CappedCountPaginator
 
     @cached_property
     def is_manager(self):

@@ -8,6 +8,7 @@ from wagtail.admin.views.generic.base import BaseListingView
 from ..dashboard import refused_requests
 from ..policies import can_manage_all
 from .base import ApiClientObjectMixin, ApiClientPageMixin
+from .pagination import CappedCountPaginator
 
 
 class RequestsView(ApiClientObjectMixin, BaseListingView):
@@ -16,6 +17,8 @@ class RequestsView(ApiClientObjectMixin, BaseListingView):
     any_permission_required = ["add", "change", "delete", "view"]
     results_template_name = "api_clients/requests_results.html"
     paginate_by = 50
+    # A busy client makes millions of requests: the total is capped, not counted.
+    paginator_class = CappedCountPaginator
     breadcrumb_label = _("Requests")
     verbose_name_plural = _("requests")
     columns = []  # the table is the shared include, not Wagtail's table component

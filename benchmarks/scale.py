@@ -1,0 +1,272 @@
+#!/usr/bin/env python
+"""How the admin pages scale with the volume of usage records and audit entries, on PostgreSQL.
+
+Builds, in a database of its own (created and dropped), bulk-loaded with
+``generate_series``:
+
+- usage: a busy client with 1.3 million requests in 30 days, a quiet one with
+  300, and 10 million usage rows in all spread over 50 more clients;
+- history: 1 million audit entries for API clients, 50 of them the API-only
+  user's.
+
+and prints, as ratios of medians (interleaved rounds, DEBUG off):
+
+1. details page, busy client / quiet client (target 1.5 or less), and the
+   chart's old query (a grouped count of the busy client's 30 days of rows)
+   beside the new one (its daily counts), as before / after;
+2. site history report at 1 M entries / at 100 entries, for a manager and an
+   API-only user (target 2 or less), with their query counts;
+3. a refusal flood: usage rows written per 1,000 refused requests.
+
+Every size scales with ``--scale`` (0.02 makes 200,000 usage rows and 20,000
+entries: a minute or two). It prints numbers and never judges them.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python benchmarks/scale.py --scale 0.02
+"""
+
+import argparse
+import os
+import statistics
+import time
+from urllib.parse import urlsplit
+
+from admin_list import logged_in
+from common import postgres_database, set_up_django
+
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def median_ms(call, *, rounds, warmup=3):
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def interleaved(variants, *, rounds, warmup=3):
+    """Medians in ms of each variant, run in turn so drift hits them alike."""
+    for call in variants.values():
+        for _ in range(warmup):
+            call()
+    times = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, call in variants.items():
+            started = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def sql(statement, params=()):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Bulk loads run past the site's own statement timeout.
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute(statement, params)
+
+
+def load_usage(client_id, rows, days=30):
+    """``rows`` usage rows for one client spread evenly over the last ``days`` days."""
+    sql(
+        "INSERT INTO api_clients_apiclientusage (client_id, requested_at, method, path, "
+        "query_string, status_code, duration_ms, refusal_reason) "
+        "SELECT %s, now() - (n * %s::float / %s) * interval '1 day', 'GET', "
+        "'/api/v1/providers', '', CASE WHEN n %% 20 = 0 THEN 429 ELSE 200 END, n %% 40, "
+        "CASE WHEN n %% 20 = 0 THEN 'rate_limited' ELSE '' END "
+        "FROM generate_series(1, %s) AS n",
+        [client_id, days, rows, rows],
+    )
+
+
+def load_history(user_id, entries, content_type_id, client_ids):
+    """``entries`` audit entries, one an hour back in time, over the given clients."""
+    sql(
+        "INSERT INTO api_clients_apiclientlogentry (content_type_id, label, action, data, "
+        "timestamp, uuid, user_id, revision_id, content_changed, deleted, object_id, owner_id) "
+        "SELECT %s, 'Client ' || n, 'wagtail.edit', '{}'::jsonb, "
+        "now() - n * interval '1 minute', NULL, %s, NULL, false, false, "
+        "(%s::bigint[])[1 + n %% %s]::text, %s "
+        "FROM generate_series(1, %s) AS n",
+        [content_type_id, user_id, client_ids, len(client_ids), user_id, entries],
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = the full sizes above")
+    parser.add_argument("--rounds", type=int, default=15, help="timed requests per variant")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    if urlsplit(url).scheme not in ("postgres", "postgresql"):
+        raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    busy_rows = int(1_300_000 * args.scale)
+    total_rows = int(10_000_000 * args.scale)
+    entries = int(1_000_000 * args.scale)
+
+    with postgres_database(url, "register_scale_bench", keep=args.keep_database):
+        set_up_django()
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.management import call_command
+        from django.db import connection
+        from django.db.models import Count, Q
+        from django.db.models.functions import TruncDate
+        from django.test.utils import CaptureQueriesContext
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from api_clients.dates import today
+        from api_clients.models import ApiClient, ApiClientDailyUsage, ApiClientUsage
+        from api_clients.services import create_api_client
+
+        call_command("migrate", verbosity=0, interactive=False)
+        users = get_user_model()
+        manager = users.objects.create_user("bench-manager", password="not-used-1")
+        manager.groups.add(Group.objects.get(name="API client managers"))
+        api_user = users.objects.create_user("bench-api-user", password="not-used-1")
+        api_user.groups.add(Group.objects.get(name="API users"))
+        expiry = today() + timezone.timedelta(days=300)
+        quiet, _ = create_api_client(owner=api_user, name="Quiet", expiry_date=expiry)
+        busy, _ = create_api_client(owner=api_user, name="Busy", expiry_date=expiry)
+        others = [
+            create_api_client(owner=manager, name=f"Other {n}", expiry_date=expiry)[0]
+            for n in range(50)
+        ]
+        for client in (quiet, busy, *others):  # as if made before the 30 days
+            ApiClient.objects.filter(pk=client.pk).update(
+                created_at=timezone.now() - timezone.timedelta(days=60)
+            )
+
+        started = time.perf_counter()
+        load_usage(quiet.pk, 300)
+        load_usage(busy.pk, busy_rows)
+        for client in others:
+            load_usage(client.pk, (total_rows - busy_rows) // len(others), days=90)
+        sql("VACUUM ANALYZE api_clients_apiclientusage")
+        print(
+            f"Loaded {ApiClientUsage.objects.count():,} usage rows "
+            f"({busy_rows:,} of the busy client) in {time.perf_counter() - started:.1f} s"
+        )
+
+        # 1. The details page.
+        as_owner = logged_in(api_user)
+
+        def details(client):
+            def get():
+                response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
+                assert response.status_code == 200, response.status_code
+
+            return get
+
+        def old_chart_query(client):
+            # The chart's query before daily counts: a grouped count of the raw rows.
+            def run():
+                start = timezone.now() - timezone.timedelta(days=30)
+                list(
+                    ApiClientUsage.objects.filter(client=client, requested_at__gte=start)
+                    .annotate(day=TruncDate("requested_at"))
+                    .values("day")
+                    .annotate(
+                        requests=Count("id"), refused=Count("id", filter=~Q(refusal_reason=""))
+                    )
+                    .order_by()
+                )
+
+            return run
+
+        def new_chart_query(client):
+            # The chart's finished days now: at most a row a day and reason.
+            def run():
+                first = today() - timezone.timedelta(days=29)
+                list(ApiClientDailyUsage.objects.filter(client=client, date__gte=first))
+
+            return run
+
+        first_busy = median_ms(details(busy), rounds=1, warmup=0)
+        pages = interleaved({"quiet": details(quiet), "busy": details(busy)}, rounds=args.rounds)
+        before = median_ms(old_chart_query(busy), rounds=max(3, args.rounds // 3), warmup=1)
+        after = median_ms(new_chart_query(busy), rounds=args.rounds)
+        with CaptureQueriesContext(connection) as captured:
+            details(busy)()
+        print("\n1. Details page (ms, medians)")
+        print(
+            f"   quiet {pages['quiet']:.1f}, busy {pages['busy']:.1f}, "
+            f"first view of the busy client (rolls up 29 days) {first_busy:.1f}"
+        )
+        print(f"   ratio busy / quiet: {pages['busy'] / pages['quiet']:.2f} (target <= 1.5)")
+        print(
+            f"   chart query before (raw rows of 30 days): {before:.1f} ms; "
+            f"after (daily counts): {after:.2f} ms; before / after: {before / after:.0f}"
+        )
+        print(f"   queries on the busy client's page: {len(captured.captured_queries)}")
+
+        # 2. The site history report.
+        content_type = ContentType.objects.get_for_model(ApiClient)
+        client_ids = [quiet.pk, busy.pk]
+        as_manager = logged_in(manager)
+        history = reverse("wagtailadmin_reports:site_history")
+
+        def site_history(client):
+            def get():
+                response = client.get(history)
+                assert response.status_code == 200, response.status_code
+
+            return get
+
+        def history_queries(client):
+            with CaptureQueriesContext(connection) as captured:
+                site_history(client)()
+            return len(captured.captured_queries)
+
+        viewers = {"manager": as_manager, "API user": as_owner}
+        load_history(api_user.pk, 100, content_type.pk, client_ids)
+        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
+        small = interleaved(
+            {"manager": site_history(as_manager), "API user": site_history(as_owner)},
+            rounds=args.rounds,
+        )
+        small_queries = {who: history_queries(c) for who, c in viewers.items()}
+        load_history(api_user.pk, entries - 100, content_type.pk, client_ids)
+        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
+        large = interleaved(
+            {"manager": site_history(as_manager), "API user": site_history(as_owner)},
+            rounds=args.rounds,
+        )
+        large_queries = {who: history_queries(c) for who, c in viewers.items()}
+        print(f"\n2. Site history report, 100 entries and {entries:,} (ms, medians)")
+        for who in small:
+            print(
+                f"   {who}: {small[who]:.1f} -> {large[who]:.1f}, "
+                f"ratio {large[who] / small[who]:.2f} (target <= 2); "
+                f"queries {small_queries[who]} -> {large_queries[who]}"
+            )
+
+        # 3. A refusal flood: 1,000 requests past a limit of 10 a minute.
+        from django.conf import settings
+        from django.test import Client
+
+        settings.API_CLIENTS = {**settings.API_CLIENTS, "CLIENT_RATE_LIMIT": "10/min"}
+        flooder, token = create_api_client(owner=api_user, name="Flood", expiry_date=expiry)
+        caller = Client()
+        statuses = [
+            caller.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"}).status_code
+            for _ in range(1000)
+        ]
+        rows = ApiClientUsage.objects.filter(client=flooder).count()
+        print("\n3. Refusal flood, 1,000 requests at 10 a minute")
+        print(
+            f"   refused {statuses.count(429)}, usage rows written {rows} "
+            f"(before: one per request, {len(statuses)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
