@@ -24,3 +24,12 @@ def register_permission_policy(model, policy):
     """
     if _register_permission_policy is not None:
         _register_permission_policy(model, policy)
+
+
+def pk_path_converter(viewset):
+    """The path converter for the model's primary key in the viewset's own routes.
+
+    Wagtail 8 chooses it on the viewset (``int`` for an integer key); Wagtail 7
+    writes ``str`` into its routes, so the section's routes match that there.
+    """
+    return getattr(viewset, "pk_path_converter", "str")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from . import compat
 from .forms import ApiClientForm, RenameApiClientForm
 from .models import ApiClient
 from .policies import permission_policy, user_can
@@ -110,7 +111,7 @@ class ApiClientViewSet(ModelViewSet):
         return permission_policy
 
     def get_urlpatterns(self):
-        conv = self.pk_path_converter
+        conv = compat.pk_path_converter(self)
         return [
             pattern for pattern in super().get_urlpatterns() if pattern.name not in UNUSED_ROUTES
         ] + [
