@@ -61,19 +61,7 @@ def shipped_groups(transactional_db):
     the database, and with it what the data migration made; the permissions come
     back by themselves, the groups do not.
     """
-    from django.contrib.auth.models import Permission
-
-    access_admin = Permission.objects.get(
-        content_type__app_label="wagtailadmin", codename="access_admin"
-    )
-    client_permissions = Permission.objects.filter(
-        content_type__app_label="api_clients", content_type__model="apiclient"
-    )
-    managers, _ = Group.objects.get_or_create(name="API client managers")
-    managers.permissions.set([access_admin, *client_permissions])
-    api_users, _ = Group.objects.get_or_create(name="API users")
-    api_users.permissions.set([access_admin, client_permissions.get(codename="add_apiclient")])
-    return managers, api_users
+    return ensure_shipped_groups()
 
 
 @pytest.fixture
