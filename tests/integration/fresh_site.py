@@ -186,7 +186,9 @@ class Browser:
         check(submission, "no submission on the check-your-answers page")
         (status, _, created), _ = self.post_form(check_url, {"submission": submission[1]})
         check(status == 200, f"creating {name!r} answered {status}")
-        token = re.search(r'id="api-client-token" value="([^"]+)"', created)
+        # The token page's read-only text area holds the token, once (its
+        # attributes hold ">" too, in the admin's action descriptors).
+        token = re.search(r'id="api-client-token"[^<]*?>\s*([^<\s]+)\s*</textarea>', created)
         check(token, "the token is not on the created page")
         return token[1]
 
