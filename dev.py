@@ -57,14 +57,20 @@ def bind_address(value):
     return value
 
 
-def run(args):
-    parser = argparse.ArgumentParser(prog="python3 dev.py run")
+def bind_parser(command):
+    """The arguments of a command that listens: ``--bind HOST:PORT``, else ``PORT``."""
+    parser = argparse.ArgumentParser(prog=f"python3 dev.py {command}")
     parser.add_argument(
         "--bind",
         type=bind_address,
         default=f"127.0.0.1:{os.environ.get('PORT') or 8000}",
         help="HOST:PORT to listen on (default 127.0.0.1:$PORT, or 127.0.0.1:8000)",
     )
+    return parser
+
+
+def run(args):
+    parser = bind_parser("run")
     options, runserver_args = parser.parse_known_args(args)
     install("requirements.txt")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
@@ -90,13 +96,7 @@ def test(args):
 
 def serve(args):
     """Production: install, collect static files, migrate, then gunicorn with DEBUG off."""
-    parser = argparse.ArgumentParser(prog="python3 dev.py serve")
-    parser.add_argument(
-        "--bind",
-        type=bind_address,
-        default=f"127.0.0.1:{os.environ.get('PORT') or 8000}",
-        help="HOST:PORT to listen on (default 127.0.0.1:$PORT, or 127.0.0.1:8000)",
-    )
+    parser = bind_parser("serve")
     options = parser.parse_args(args)
     if not os.environ.get("SECRET_KEY", "").strip():
         sys.exit(
