@@ -4,13 +4,16 @@ import datetime
 import functools
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections, models, router
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
+from wagtail.log_actions import registry as log_action_registry
+from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager, LogEntryQuerySet
 
 from .dates import today
 
@@ -451,7 +454,69 @@ class ApiClientGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ApiClient, on_delete=models.CASCADE)
 
 
+class ApiClientLogEntryQuerySet(LogEntryQuerySet):
+    """Wagtail's log entry queryset, answering its filters' questions from indexes.
+
+    Wagtail finds the actions, users and content types a history filter offers
+    with ``SELECT DISTINCT`` over the entries, which reads every one of them.
+    Here the few candidates (the registered actions, the users, the content
+    types) are each probed with an ``EXISTS`` that one index answers, so the
+    cost follows the candidates, not the entries.
+    """
+
+    def get_actions(self):
+        candidates = [action for action, _label in log_action_registry.get_choices()]
+        return _values_present(self, "action", candidates)
+
+    def get_users(self):
+        users = get_user_model()
+        return users._default_manager.filter(
+            Exists(self.order_by().filter(user=OuterRef("pk")))
+        ).order_by(users.USERNAME_FIELD)
+
+    def get_user_ids(self):
+        # Entries by the system have no user: Wagtail's answer holds None for
+        # them, which no consumer can offer or filter on.
+        return set(self.get_users().values_list("pk", flat=True))
+
+    def get_content_type_ids(self):
+        return set(
+            ContentType.objects.filter(
+                Exists(self.order_by().filter(content_type=OuterRef("pk")))
+            ).values_list("pk", flat=True)
+        )
+
+
+def _values_present(queryset, field, candidates):
+    """The candidates that ``field`` holds in at least one row of ``queryset``: one query.
+
+    ``SELECT EXISTS (…), EXISTS (…), …``, a probe per candidate, each one row at
+    most, found through the index on ``field`` (or on the queryset's filter).
+    """
+    candidates = list(dict.fromkeys(candidates))
+    if not candidates:
+        return set()
+    connection = connections[queryset.db]
+    queryset = queryset.order_by()
+    parts, params = [], []
+    for value in candidates:
+        probe = queryset.filter(**{field: value}).values("pk")[:1]
+        try:
+            sql, probe_params = probe.query.get_compiler(connection=connection).as_sql()
+        except EmptyResultSet:  # a queryset that can match nothing (.none())
+            return set()
+        parts.append(f"EXISTS ({sql})")
+        params.extend(probe_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        found = cursor.fetchone()
+    return {value for value, present in zip(candidates, found, strict=True) if present}
+
+
 class ApiClientLogEntryManager(BaseLogEntryManager):
+    def get_queryset(self):
+        return ApiClientLogEntryQuerySet(self.model, using=self._db)
+
     def log_action(self, instance, action, **kwargs):
         kwargs.update(object_id=str(instance.pk), owner_id=instance.owner_id)
         return super().log_action(instance, action, **kwargs)
@@ -474,7 +539,8 @@ class ApiClientLogEntryManager(BaseLogEntryManager):
 class ApiClientLogEntry(BaseLogEntry):
     """Audit log entries for API clients, with the client's owner kept beside each."""
 
-    object_id = models.CharField(max_length=255, db_index=True)
+    # Indexed with the newest first: see Meta.indexes.
+    object_id = models.CharField(max_length=255)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -493,4 +559,6 @@ class ApiClientLogEntry(BaseLogEntry):
         indexes = [
             models.Index(fields=["uuid", "action", "-timestamp"], name="api_clients_log_uuid"),
             models.Index(fields=["owner", "-timestamp"], name="api_clients_log_owner"),
+            # A client's history, newest first: a page of it is read from here.
+            models.Index(fields=["object_id", "-timestamp", "-id"], name="api_clients_log_object"),
         ]
