@@ -219,7 +219,9 @@ api = RegisterAPI(
 # Added first: the catch-all at the end of this module would answer for its path.
 add_secret_scanning_endpoint(api)
 
-UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
+# What any operation may answer instead of its result: no working token, too
+# many requests, or the service unavailable for a while.
+UNAUTHORISED = {401: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 INVALID = {422: ValidationErrorOut}
 READ = ["GET", "HEAD"]
 # What an endpoint that does not take a method answers it with: 405.
@@ -252,6 +254,23 @@ RESPONSE_DOCS = {
                     "required": True,
                     "schema": {"type": "integer", "minimum": 1, "examples": [42]},
                 }
+            },
+        },
+        503: {
+            "description": "The service is unavailable for a while (its database, or the "
+            "rate limit's cache where the site refuses rather than serve without limits). "
+            "Try again after the time given.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "examples": [30]},
+                }
+            },
+            "content": {
+                "application/json": {
+                    "example": {"detail": "The service is unavailable. Try again later."}
+                },
             },
         },
     }
@@ -343,7 +362,13 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
-@api.get("/client", response={200: ClientOut, **UNAUTHORISED}, tags=["client"])
+@api.get(
+    "/client",
+    response={200: ClientOut, **UNAUTHORISED},
+    tags=["client"],
+    summary="About the calling client and its token",
+    openapi_extra=docs(RESPONSE_DOCS),
+)
 def calling_client(request):
     """The calling API client: its name, when the token used stops working, and its rate limit."""
     return describe_calling_client(request)
