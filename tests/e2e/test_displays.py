@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from api_clients.dates import today
-from api_clients.models import ApiClient, ApiClientUsage, RefusalReason
+from api_clients.models import ApiClient, ApiClientDailyUsage, ApiClientUsage, RefusalReason
 from api_clients.services import revoke_api_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,6 +93,13 @@ def clients(people, make_user, make_client):
             duration_ms=4,
             refusal_reason=refusal,
         )
+    # Past the rate limit, refusals are counted by day rather than recorded.
+    ApiClientDailyUsage.objects.create(
+        client=made["active"],
+        date=today(),
+        reason=RefusalReason.RATE_LIMITED,
+        unrecorded=1_250,
+    )
     made["manager"] = people["manager"]
     return made
 
@@ -200,6 +207,24 @@ def test_every_page_of_the_section(page, display, clients, sign_in, axe, screens
     page.get_by_role("button", name="Continue").click()
     page.locator("[data-error-summary]").wait_for()
     check("the rename form with errors")
+    page.goto(f"/admin/api-clients/renew/{active.pk}/")
+    check("the renew form")
+    page.get_by_role("button", name="Continue").click()
+    page.locator("[data-error-summary]").wait_for()
+    check("the renew form with errors")
+    renewed = today() + datetime.timedelta(90)
+    page.fill("#id_expiry_date_day", str(renewed.day))
+    page.fill("#id_expiry_date_month", str(renewed.month))
+    page.fill("#id_expiry_date_year", str(renewed.year))
+    page.get_by_label("In 7 days").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/check/")
+    check("check your answers for a new token")
+    page.get_by_role("button", name="Generate new token").click()
+    page.get_by_text("New token created").first.wait_for()
+    check("the new token page")
+    page.goto(f"/admin/api-clients/inspect/{active.pk}/")
+    check("a renewed client's page")
     page.goto(f"/admin/api-clients/revoke/{active.pk}/")
     check("the revoke confirmation")
     page.goto(f"/admin/api-clients/delete/{active.pk}/")
@@ -210,6 +235,7 @@ def test_every_page_of_the_section(page, display, clients, sign_in, axe, screens
     check("the requests")
     page.goto("/admin/api-clients/refused-requests/")
     expect(page.get_by_text("Timetabling sync")).to_be_visible()
+    expect(page.get_by_text("Counted, not listed")).to_be_visible()
     check("the refused requests")
 
     page.goto("/api/v1/docs")
@@ -222,4 +248,4 @@ def test_every_page_of_the_section(page, display, clients, sign_in, axe, screens
     page.locator(".opblock-body .responses-table").first.wait_for()
     check("an operation in the API docs", reflows=False)
 
-    assert len(checked) == 21
+    assert len(checked) == 26
