@@ -15,7 +15,7 @@ from ninja.signature.utils import get_path_param_names
 from pydantic import ConfigDict
 
 from api_clients.api import ClientOut, describe_calling_client
-from api_clients.auth import ApiClientAuth
+from api_clients.auth import THROTTLED_DETAIL, UNAVAILABLE_DETAIL, ApiClientAuth
 from api_clients.models import MAX_ID
 from api_clients.secret_scanning import add_secret_scanning_endpoint
 
@@ -255,6 +255,9 @@ RESPONSE_DOCS = {
                     "schema": {"type": "integer", "minimum": 1, "examples": [42]},
                 }
             },
+            "content": {
+                "application/json": {"example": {"detail": str(THROTTLED_DETAIL)}},
+            },
         },
         503: {
             "description": "The service is unavailable for a while (its database, or the "
@@ -269,7 +272,7 @@ RESPONSE_DOCS = {
             },
             "content": {
                 "application/json": {
-                    "example": {"detail": "The service is unavailable. Try again later."}
+                    "example": {"detail": str(UNAVAILABLE_DETAIL)}
                 },
             },
         },
