@@ -271,9 +271,7 @@ RESPONSE_DOCS = {
                 }
             },
             "content": {
-                "application/json": {
-                    "example": {"detail": str(UNAVAILABLE_DETAIL)}
-                },
+                "application/json": {"example": {"detail": str(UNAVAILABLE_DETAIL)}},
             },
         },
     }
