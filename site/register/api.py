@@ -15,7 +15,12 @@ from ninja.signature.utils import get_path_param_names
 from pydantic import ConfigDict
 
 from api_clients.api import ClientOut, describe_calling_client
-from api_clients.auth import THROTTLED_DETAIL, UNAVAILABLE_DETAIL, ApiClientAuth
+from api_clients.auth import (
+    THROTTLED_DETAIL,
+    UNAUTHORIZED_DETAIL,
+    UNAVAILABLE_DETAIL,
+    ApiClientAuth,
+)
 from api_clients.models import MAX_ID
 from api_clients.secret_scanning import add_secret_scanning_endpoint
 
@@ -229,51 +234,52 @@ OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # What the document says beyond the bodies: the headers of a refusal, and the
 # words for each status (ninja writes only the body schema).
+
+
+def refusal_docs(description, detail, headers):
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"example": {"detail": str(detail)}}},
+    }
+
+
+def retry_after(example):
+    return {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "examples": [example]},
+        }
+    }
+
+
 RESPONSE_DOCS = {
     "responses": {
-        401: {
-            "description": "No token, or one that does not work (unknown, expired, revoked, "
-            "deleted, or its owner deactivated). The body does not say which.",
-            "headers": {
+        401: refusal_docs(
+            "No token, or one that does not work (unknown, expired, revoked, deleted, or its "
+            "owner deactivated). The body does not say which.",
+            UNAUTHORIZED_DETAIL,
+            {
                 "WWW-Authenticate": {
                     "description": "The scheme to authenticate with.",
                     "required": True,
                     "schema": {"type": "string", "examples": ['Bearer realm="api"']},
                 }
             },
-            "content": {
-                "application/json": {"example": {"detail": "Unauthorized"}},
-            },
-        },
-        429: {
-            "description": "Too many requests: by this client, or without a working token "
-            "from this address.",
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "examples": [42]},
-                }
-            },
-            "content": {
-                "application/json": {"example": {"detail": str(THROTTLED_DETAIL)}},
-            },
-        },
-        503: {
-            "description": "The service is unavailable for a while (its database, or the "
-            "rate limit's cache where the site refuses rather than serve without limits). "
-            "Try again after the time given.",
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "examples": [30]},
-                }
-            },
-            "content": {
-                "application/json": {"example": {"detail": str(UNAVAILABLE_DETAIL)}},
-            },
-        },
+        ),
+        429: refusal_docs(
+            "Too many requests: by this client, or without a working token from this address.",
+            THROTTLED_DETAIL,
+            retry_after(42),
+        ),
+        503: refusal_docs(
+            "The service is unavailable for a while (its database, or the rate limit's cache "
+            "where the site refuses rather than serve without limits). Try again after the "
+            "time given.",
+            UNAVAILABLE_DETAIL,
+            retry_after(30),
+        ),
     }
 }
 INVALID_DOCS = {
