@@ -75,10 +75,10 @@ def load_usage(client_id, rows, days=30):
     """``rows`` usage rows for one client spread evenly over the last ``days`` days."""
     sql(
         "INSERT INTO api_clients_apiclientusage (client_id, requested_at, method, path, "
-        "query_string, status_code, duration_ms, refusal_reason) "
+        "query_string, status_code, duration_ms, refusal_reason, token) "
         "SELECT %s, now() - (n * %s::float / %s) * interval '1 day', 'GET', "
         "'/api/v1/providers', '', CASE WHEN n %% 20 = 0 THEN 429 ELSE 200 END, n %% 40, "
-        "CASE WHEN n %% 20 = 0 THEN 'rate_limited' ELSE '' END "
+        "CASE WHEN n %% 20 = 0 THEN 'rate_limited' ELSE '' END, 'current' "
         "FROM generate_series(1, %s) AS n",
         [client_id, days, rows, rows],
     )
