@@ -316,7 +316,7 @@ def main():
 
 # The curve: the same list measured at growing sizes, for benchmarks/plots.py.
 
-LIST_MS = "list of clients (ms, median)"
+LIST_MS = "list page (ms, median)"
 
 
 def stamp_new_creation_times(after_id, largest):
@@ -388,7 +388,7 @@ def sweep(args):
                 viewers, rounds=args.rounds, per_round=args.per_round, warmup=args.warmup
             )
             for who, samples in times.items():
-                curves.add(who, size, "clients", statistics.median(samples), LIST_MS)
+                curves.add(who, size, "clients in the table", statistics.median(samples), LIST_MS)
             print(
                 f"   {size:>10,} (API-only user owns {owned}): "
                 + ", ".join(f"{who} {statistics.median(ms):.1f}" for who, ms in times.items())

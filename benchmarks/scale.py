@@ -352,8 +352,8 @@ def sweep_details(curves, *, api_user, quiet, busy, others, total_rows, rounds):
         # Past days are counted again, with the new rows, on the first (untimed) view.
         ApiClientDailyUsage.objects.all().delete()
         pages = interleaved({"quiet": details(quiet), "busy": details(busy)}, rounds=rounds)
-        curves.add("busiest client", size, "usage rows", pages["busy"], DETAILS_MS)
-        curves.add("quiet client", size, "usage rows", pages["quiet"], DETAILS_MS)
+        curves.add("busiest client", size, "usage rows in the table", pages["busy"], DETAILS_MS)
+        curves.add("quiet client", size, "usage rows in the table", pages["quiet"], DETAILS_MS)
         print(f"   {size:>12,}: busiest {pages['busy']:.1f}, quiet {pages['quiet']:.1f}")
 
 

@@ -215,7 +215,7 @@ def sweep(args, url):
                     first_release_sql(len(digests["current"])), list(digests["current"])
                 )
             for series, ms in results.items():
-                curves.add(series, size, "clients", ms, LOOKUP_MS)
+                curves.add(series, size, "clients in the table", ms, LOOKUP_MS)
             print(f"   {size:>10,}: " + ", ".join(f"{k} {v:.3f}" for k, v in results.items()))
         curves.write(args.json)
 
