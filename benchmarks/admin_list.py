@@ -325,6 +325,7 @@ def stamp_new_creation_times(after_id, largest):
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # past the site's limit at a million rows
         cursor.execute(
             "UPDATE api_clients_apiclient SET created_at = now() - "
             "(%s - id) * interval '17 minutes' WHERE id > %s",
@@ -338,6 +339,7 @@ def spread_own_clients(api_user, other, own):
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
         for table, column in (
             ("api_clients_apiclient", "owner_id"),
             ("api_clients_apiclientuserobjectpermission", "user_id"),

@@ -192,6 +192,7 @@ def sweep(args, url):
             samples = add_clients(owner, loaded, size - loaded)
             loaded = size
             with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")  # past the site's limit at 1 M rows
                 cursor.execute("VACUUM ANALYZE api_clients_apiclient")
 
                 def median(statement, params, cursor=cursor):
