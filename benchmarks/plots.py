@@ -131,7 +131,7 @@ def machine_line(machine):
             if part
         ),
         all(isinstance(value, list) and value for value in load)
-        and f"load {load[0][0]} → {load[1][0]} (1 min)",
+        and f"load {load[0][0]:.1f} → {load[1][0]:.1f}",
         ", ".join(
             part
             for part in (
@@ -192,10 +192,15 @@ def draw(path, benchmark, machine, points):
             axes.set_xticks(sizes)
             axes.xaxis.set_minor_locator(NullLocator())
         axes.xaxis.set_major_formatter(FuncFormatter(count_label))
-        axes.set_ylim(bottom=0)
+        ys = [y for values in series.values() for _, y in values]
+        if min(ys) > 0 and max(ys) / min(ys) >= 30:  # work that grows with x: log-log
+            axes.set_yscale("log")
+            axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+        else:  # from 0, so that a flat curve looks flat
+            axes.set_ylim(bottom=0)
         axes.grid(True, which="major", alpha=0.35)
         axes.set_xlabel(x_label + (" (log scale)" if axes.get_xscale() == "log" else ""))
-        axes.set_ylabel(y_label)
+        axes.set_ylabel(y_label + (" (log scale)" if axes.get_yscale() == "log" else ""))
         title = f"{without_units(y_label)} by {without_units(x_label)}"
         axes.set_title(f"{title[:1].upper()}{title[1:]}  ({benchmark})")
         axes.legend()

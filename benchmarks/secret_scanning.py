@@ -138,7 +138,13 @@ def main():
             )
         if args.json:
             for size, _, ms, _ in rows:
-                curves.add("report", size, "tokens in the report", ms, "report (ms, median)")
+                curves.add(
+                    "report",
+                    size,
+                    "tokens in the report",
+                    ms,
+                    "time per report (ms, median)",
+                )
             curves.write(args.json)
 
 
