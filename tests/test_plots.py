@@ -1,6 +1,7 @@
 """``benchmarks/plots.py --plot-only``: the performance curves drawn from the benchmarks' JSON."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,11 @@ def test_an_empty_folder_says_what_to_run(tmp_path):
     assert result.returncode == 1
     assert "no benchmark JSON to draw" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_performance_doc_shows_pictures_that_are_in_the_repository():
+    doc = (ROOT / "docs" / "performance.md").read_text()
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", doc)
+    assert len(pictures) >= 4
+    for picture in pictures:
+        assert (ROOT / "docs" / picture).is_file(), picture
