@@ -15,7 +15,7 @@ from ninja.signature.utils import get_path_param_names
 from pydantic import ConfigDict
 
 from api_clients.api import ClientOut, describe_calling_client
-from api_clients.auth import ApiClientAuth
+from api_clients.auth import THROTTLED_DETAIL, UNAVAILABLE_DETAIL, ApiClientAuth
 from api_clients.models import MAX_ID
 from api_clients.secret_scanning import add_secret_scanning_endpoint
 
@@ -219,7 +219,9 @@ api = RegisterAPI(
 # Added first: the catch-all at the end of this module would answer for its path.
 add_secret_scanning_endpoint(api)
 
-UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
+# What any operation may answer instead of its result: no working token, too
+# many requests, or the service unavailable for a while.
+UNAUTHORISED = {401: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 INVALID = {422: ValidationErrorOut}
 READ = ["GET", "HEAD"]
 # What an endpoint that does not take a method answers it with: 405.
@@ -252,6 +254,24 @@ RESPONSE_DOCS = {
                     "required": True,
                     "schema": {"type": "integer", "minimum": 1, "examples": [42]},
                 }
+            },
+            "content": {
+                "application/json": {"example": {"detail": str(THROTTLED_DETAIL)}},
+            },
+        },
+        503: {
+            "description": "The service is unavailable for a while (its database, or the "
+            "rate limit's cache where the site refuses rather than serve without limits). "
+            "Try again after the time given.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "examples": [30]},
+                }
+            },
+            "content": {
+                "application/json": {"example": {"detail": str(UNAVAILABLE_DETAIL)}},
             },
         },
     }
@@ -343,7 +363,13 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
-@api.get("/client", response={200: ClientOut, **UNAUTHORISED}, tags=["client"])
+@api.get(
+    "/client",
+    response={200: ClientOut, **UNAUTHORISED},
+    tags=["client"],
+    summary="About the calling client and its token",
+    openapi_extra=docs(RESPONSE_DOCS),
+)
 def calling_client(request):
     """The calling API client: its name, when the token used stops working, and its rate limit."""
     return describe_calling_client(request)
