@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend, RemoteUserBackend
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 from guardian.backends import ObjectPermissionBackend
 
@@ -266,3 +267,37 @@ def _check_secret_scanning_keys(configured):
             )
         ]
     return []
+
+
+@register(Tags.urls)
+def check_site_history_report(app_configs, **kwargs):
+    """Wagtail's site history report is to be answered by the app's ``SiteHistoryView``.
+
+    Wagtail's own sorts every log entry ever written for each page it shows; it
+    still works, so this is a warning.
+    """
+    from .views.site_history import SiteHistoryView
+
+    try:
+        path = reverse("wagtailadmin_reports:site_history")
+    except NoReverseMatch:  # no Wagtail admin in this site's URLs
+        return []
+    try:
+        view_class = getattr(resolve(path).func, "view_class", None)
+    except Resolver404:
+        return []
+    if isinstance(view_class, type) and issubclass(view_class, SiteHistoryView):
+        return []
+    prefix = path.removesuffix("reports/site-history/")
+    return [
+        Warning(
+            "The site history report is Wagtail's own, which reads every log entry "
+            "for each page it shows.",
+            hint=(
+                f'In the site\'s urls.py, put path("{prefix.lstrip("/")}", '
+                'include("api_clients.admin_urls")) just before the include of '
+                "Wagtail's admin URLs."
+            ),
+            id="api_clients.W005",
+        )
+    ]

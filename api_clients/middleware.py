@@ -86,6 +86,8 @@ API_ONLY_ALLOWED_URL_NAMES = frozenset(
         "wagtailadmin_dismissibles",
         "wagtailadmin_reports:site_history",
         "wagtailadmin_reports:site_history_results",
+        "api_clients_site_history",
+        "api_clients_site_history_results",
     }
 )
 

@@ -6,20 +6,21 @@ Builds, in a database of its own (created and dropped), bulk-loaded with
 
 - usage: a busy client with 1.3 million requests in 30 days, a quiet one with
   300, and 10 million usage rows in all spread over 50 more clients;
-- history: 1 million audit entries for API clients, 50 of them the API-only
-  user's.
+- history: 1 million audit entries for the API-only user's two clients.
 
 and prints, as ratios of medians (interleaved rounds, DEBUG off):
 
 1. details page, busy client / quiet client (target 1.5 or less), and the
    chart's old query (a grouped count of the busy client's 30 days of rows)
    beside the new one (its daily counts), as before / after;
-2. site history report at 1 M entries / at 100 entries, for a manager and an
-   API-only user (target 2 or less), with their query counts;
+2. the history pages (the site-wide report, its results-only URL, a client's
+   own history) at 1 M entries / at 100 entries, for a manager and an API-only
+   user (target 2 or less), with their query counts;
 3. a refusal flood: usage rows written per 1,000 refused requests.
 
 Every size scales with ``--scale`` (0.02 makes 200,000 usage rows and 20,000
-entries: a minute or two). It prints numbers and never judges them.
+entries: a minute or two); ``--part history`` measures only the history. It
+prints numbers and never judges them.
 
 With ``--json PATH`` it measures curves instead: the details pages (busiest and
 quiet client) and the site history report (manager and API-only user) at sizes
@@ -34,6 +35,7 @@ import argparse
 import os
 import statistics
 import time
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from admin_list import logged_in
@@ -102,37 +104,38 @@ def load_history(user_id, entries, content_type_id, client_ids):
     )
 
 
+PARTS = ("usage", "history", "flood")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the full sizes above")
     parser.add_argument("--rounds", type=int, default=15, help="timed requests per variant")
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        action="append",
+        help="measure only this part (repeatable; default: all three)",
+    )
     parser.add_argument("--keep-database", action="store_true")
     add_sweep_arguments(parser)
     args = parser.parse_args()
+    parts = args.part or PARTS
     url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     if urlsplit(url).scheme not in ("postgres", "postgresql"):
         raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
     if args.json:
         return sweep(args, url)
-    busy_rows = int(1_300_000 * args.scale)
-    total_rows = int(10_000_000 * args.scale)
-    entries = int(1_000_000 * args.scale)
 
     with postgres_database(url, "register_scale_bench", keep=args.keep_database):
         set_up_django()
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
-        from django.contrib.contenttypes.models import ContentType
         from django.core.management import call_command
-        from django.db import connection
-        from django.db.models import Count, Q
-        from django.db.models.functions import TruncDate
-        from django.test.utils import CaptureQueriesContext
-        from django.urls import reverse
         from django.utils import timezone
 
         from api_clients.dates import today
-        from api_clients.models import ApiClient, ApiClientDailyUsage, ApiClientUsage
+        from api_clients.models import ApiClient
         from api_clients.services import create_api_client
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -153,127 +156,206 @@ def main():
                 created_at=timezone.now() - timezone.timedelta(days=60)
             )
 
-        started = time.perf_counter()
-        load_usage(quiet.pk, 300)
-        load_usage(busy.pk, busy_rows)
-        for client in others:
-            load_usage(client.pk, (total_rows - busy_rows) // len(others), days=90)
-        sql("VACUUM ANALYZE api_clients_apiclientusage")
-        print(
-            f"Loaded {ApiClientUsage.objects.count():,} usage rows "
-            f"({busy_rows:,} of the busy client) in {time.perf_counter() - started:.1f} s"
-        )
+        if "usage" in parts:
+            measure_usage(api_user, quiet, busy, others, scale=args.scale, rounds=args.rounds)
+        if "history" in parts:
+            measure_history(
+                manager,
+                api_user,
+                [quiet, busy],
+                entries=int(1_000_000 * args.scale),
+                rounds=args.rounds,
+            )
+        if "flood" in parts:
+            measure_flood(api_user, expiry)
 
-        # 1. The details page.
-        as_owner = logged_in(api_user)
 
-        def details(client):
-            def get():
-                response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
-                assert response.status_code == 200, response.status_code
+def measure_usage(api_user, quiet, busy, others, *, scale, rounds):
+    """1. The details page of a busy client beside a quiet one's."""
+    from django.db import connection
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncDate
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
 
-            return get
+    from api_clients.dates import today
+    from api_clients.models import ApiClientDailyUsage, ApiClientUsage
 
-        def old_chart_query(client):
-            # The chart's query before daily counts: a grouped count of the raw rows.
-            def run():
-                start = timezone.now() - timezone.timedelta(days=30)
-                list(
-                    ApiClientUsage.objects.filter(client=client, requested_at__gte=start)
-                    .annotate(day=TruncDate("requested_at"))
-                    .values("day")
-                    .annotate(
-                        requests=Count("id"), refused=Count("id", filter=~Q(refusal_reason=""))
-                    )
-                    .order_by()
-                )
+    busy_rows = int(1_300_000 * scale)
+    total_rows = int(10_000_000 * scale)
+    started = time.perf_counter()
+    load_usage(quiet.pk, 300)
+    load_usage(busy.pk, busy_rows)
+    for client in others:
+        load_usage(client.pk, (total_rows - busy_rows) // len(others), days=90)
+    sql("VACUUM ANALYZE api_clients_apiclientusage")
+    print(
+        f"Loaded {ApiClientUsage.objects.count():,} usage rows "
+        f"({busy_rows:,} of the busy client) in {time.perf_counter() - started:.1f} s"
+    )
+    as_owner = logged_in(api_user)
 
-            return run
+    def details(client):
+        def get():
+            response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
+            assert response.status_code == 200, response.status_code
 
-        def new_chart_query(client):
-            # The chart's finished days now: at most a row a day and reason.
-            def run():
-                first = today() - timezone.timedelta(days=29)
-                list(ApiClientDailyUsage.objects.filter(client=client, date__gte=first))
+        return get
 
-            return run
-
-        first_busy = median_ms(details(busy), rounds=1, warmup=0)
-        pages = interleaved({"quiet": details(quiet), "busy": details(busy)}, rounds=args.rounds)
-        before = median_ms(old_chart_query(busy), rounds=max(3, args.rounds // 3), warmup=1)
-        after = median_ms(new_chart_query(busy), rounds=args.rounds)
-        with CaptureQueriesContext(connection) as captured:
-            details(busy)()
-        print("\n1. Details page (ms, medians)")
-        print(
-            f"   quiet {pages['quiet']:.1f}, busy {pages['busy']:.1f}, "
-            f"first view of the busy client (rolls up 29 days) {first_busy:.1f}"
-        )
-        print(f"   ratio busy / quiet: {pages['busy'] / pages['quiet']:.2f} (target <= 1.5)")
-        print(
-            f"   chart query before (raw rows of 30 days): {before:.1f} ms; "
-            f"after (daily counts): {after:.2f} ms; before / after: {before / after:.0f}"
-        )
-        print(f"   queries on the busy client's page: {len(captured.captured_queries)}")
-
-        # 2. The site history report.
-        content_type = ContentType.objects.get_for_model(ApiClient)
-        client_ids = [quiet.pk, busy.pk]
-        as_manager = logged_in(manager)
-        history = reverse("wagtailadmin_reports:site_history")
-
-        def site_history(client):
-            def get():
-                response = client.get(history)
-                assert response.status_code == 200, response.status_code
-
-            return get
-
-        def history_queries(client):
-            with CaptureQueriesContext(connection) as captured:
-                site_history(client)()
-            return len(captured.captured_queries)
-
-        viewers = {"manager": as_manager, "API user": as_owner}
-        load_history(api_user.pk, 100, content_type.pk, client_ids)
-        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
-        small = interleaved(
-            {"manager": site_history(as_manager), "API user": site_history(as_owner)},
-            rounds=args.rounds,
-        )
-        small_queries = {who: history_queries(c) for who, c in viewers.items()}
-        load_history(api_user.pk, entries - 100, content_type.pk, client_ids)
-        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
-        large = interleaved(
-            {"manager": site_history(as_manager), "API user": site_history(as_owner)},
-            rounds=args.rounds,
-        )
-        large_queries = {who: history_queries(c) for who, c in viewers.items()}
-        print(f"\n2. Site history report, 100 entries and {entries:,} (ms, medians)")
-        for who in small:
-            print(
-                f"   {who}: {small[who]:.1f} -> {large[who]:.1f}, "
-                f"ratio {large[who] / small[who]:.2f} (target <= 2); "
-                f"queries {small_queries[who]} -> {large_queries[who]}"
+    def old_chart_query(client):
+        # The chart's query before daily counts: a grouped count of the raw rows.
+        def run():
+            start = timezone.now() - timezone.timedelta(days=30)
+            list(
+                ApiClientUsage.objects.filter(client=client, requested_at__gte=start)
+                .annotate(day=TruncDate("requested_at"))
+                .values("day")
+                .annotate(requests=Count("id"), refused=Count("id", filter=~Q(refusal_reason="")))
+                .order_by()
             )
 
-        # 3. A refusal flood: 1,000 requests past a limit of 10 a minute.
-        from django.conf import settings
-        from django.test import Client
+        return run
 
-        settings.API_CLIENTS = {**settings.API_CLIENTS, "CLIENT_RATE_LIMIT": "10/min"}
-        flooder, token = create_api_client(owner=api_user, name="Flood", expiry_date=expiry)
-        caller = Client()
-        statuses = [
-            caller.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"}).status_code
-            for _ in range(1000)
-        ]
-        rows = ApiClientUsage.objects.filter(client=flooder).count()
-        print("\n3. Refusal flood, 1,000 requests at 10 a minute")
-        print(
-            f"   refused {statuses.count(429)}, usage rows written {rows} "
-            f"(before: one per request, {len(statuses)})"
-        )
+    def new_chart_query(client):
+        # The chart's finished days now: at most a row a day and reason.
+        def run():
+            first = today() - timezone.timedelta(days=29)
+            list(ApiClientDailyUsage.objects.filter(client=client, date__gte=first))
+
+        return run
+
+    first_busy = median_ms(details(busy), rounds=1, warmup=0)
+    pages = interleaved({"quiet": details(quiet), "busy": details(busy)}, rounds=rounds)
+    before = median_ms(old_chart_query(busy), rounds=max(3, rounds // 3), warmup=1)
+    after = median_ms(new_chart_query(busy), rounds=rounds)
+    with CaptureQueriesContext(connection) as captured:
+        details(busy)()
+    print("\n1. Details page (ms, medians)")
+    print(
+        f"   quiet {pages['quiet']:.1f}, busy {pages['busy']:.1f}, "
+        f"first view of the busy client (rolls up 29 days) {first_busy:.1f}"
+    )
+    print(f"   ratio busy / quiet: {pages['busy'] / pages['quiet']:.2f} (target <= 1.5)")
+    print(
+        f"   chart query before (raw rows of 30 days): {before:.1f} ms; "
+        f"after (daily counts): {after:.2f} ms; before / after: {before / after:.0f}"
+    )
+    print(f"   queries on the busy client's page: {len(captured.captured_queries)}")
+
+
+def measure_history(manager, api_user, clients, *, entries, rounds):
+    """2. The history pages at 100 audit entries and at ``entries``, for each role.
+
+    The site-wide report (its page and its results-only URL, which the filters
+    fetch) and one client's own history page, each as a manager and as the
+    API-only user who owns the clients (and so sees every entry). The 100
+    entries are copied into a database of their own, so that every round asks
+    the small and the large database in turn and drift hits both alike.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from api_clients.models import ApiClient
+
+    content_type = ContentType.objects.get_for_model(ApiClient)
+    client_ids = [client.pk for client in clients]
+    viewers = {"manager": logged_in(manager), "API user": logged_in(api_user)}
+    pages = {
+        "site history": reverse("wagtailadmin_reports:site_history"),
+        "its results": reverse("wagtailadmin_reports:site_history_results"),
+        "a client's history": reverse("api_clients:history", args=[client_ids[-1]]),
+    }
+
+    load_history(api_user.pk, 100, content_type.pk, client_ids)
+    sql("VACUUM ANALYZE api_clients_apiclientlogentry")
+    large_db = connections["default"]
+    with copied_database(large_db) as small_db:
+        started = time.perf_counter()
+        load_history(api_user.pk, entries - 100, content_type.pk, client_ids)
+        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
+        print(f"\nLoaded {entries:,} audit entries in {time.perf_counter() - started:.1f} s")
+
+        def get(database, client, path):
+            def run():
+                connections["default"] = database
+                response = client.get(path)
+                assert response.status_code == 200, response.status_code
+
+            return run
+
+        variants = {
+            (size, who, page): get(database, client, path)
+            for size, database in (("small", small_db), ("large", large_db))
+            for who, client in viewers.items()
+            for page, path in pages.items()
+        }
+        times = interleaved(variants, rounds=rounds)
+        counts = {}
+        for key, call in variants.items():
+            connections["default"] = small_db if key[0] == "small" else large_db
+            with CaptureQueriesContext(connections["default"]) as captured:
+                call()
+            counts[key] = len(captured.captured_queries)
+        deep = {
+            who: median_ms(get(large_db, client, f"{pages['site history']}?p=200"), rounds=3)
+            for who, client in viewers.items()
+        }
+        connections["default"] = large_db
+    print(f"\n2. History, 100 entries and {entries:,} (ms, medians; target ratio <= 2)")
+    for who in viewers:
+        for page in pages:
+            small, large = times["small", who, page], times["large", who, page]
+            print(
+                f"   {who}, {page}: {small:.1f} -> {large:.1f}, ratio {large / small:.2f}; "
+                f"queries {counts['small', who, page]} -> {counts['large', who, page]}"
+            )
+    for who, ms in deep.items():
+        print(f"   {who}, site history page 200 (entries 9,951-10,000): {ms:.1f}")
+
+
+@contextmanager
+def copied_database(connection):
+    """A connection to a copy of ``connection``'s database as it is now; dropped afterwards."""
+    settings_dict = connection.settings_dict
+    name = f"{settings_dict['NAME']}_copy"
+    connection.close()  # PostgreSQL copies a database nobody is connected to
+    server = connection.__class__({**settings_dict, "NAME": "postgres"}, "server")
+    with server.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{settings_dict["NAME"]}"')
+    copy = connection.__class__({**settings_dict, "NAME": name}, connection.alias)
+    try:
+        yield copy
+    finally:
+        copy.close()
+        with server.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.close()
+
+
+def measure_flood(api_user, expiry):
+    """3. A refusal flood: 1,000 requests past a limit of 10 a minute."""
+    from django.conf import settings
+    from django.test import Client
+
+    from api_clients.models import ApiClientUsage
+    from api_clients.services import create_api_client
+
+    settings.API_CLIENTS = {**settings.API_CLIENTS, "CLIENT_RATE_LIMIT": "10/min"}
+    flooder, token = create_api_client(owner=api_user, name="Flood", expiry_date=expiry)
+    caller = Client()
+    statuses = [
+        caller.get("/api/v1/info", headers={"Authorization": f"Bearer {token}"}).status_code
+        for _ in range(1000)
+    ]
+    rows = ApiClientUsage.objects.filter(client=flooder).count()
+    print("\n3. Refusal flood, 1,000 requests at 10 a minute")
+    print(
+        f"   refused {statuses.count(429)}, usage rows written {rows} "
+        f"(before: one per request, {len(statuses)})"
+    )
 
 
 # Curves: the same pages measured at growing sizes, for benchmarks/plots.py.

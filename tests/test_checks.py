@@ -190,3 +190,18 @@ def test_reminder_days_must_be_a_list_of_days(settings, value):
     errors = check_api_clients_settings(None)
     assert ids(errors) == ["api_clients.E013"]
     assert "EXPIRY_REMINDER_DAYS" in errors[0].msg
+
+
+def test_the_sites_report_is_the_apps():
+    assert "no issues" in check(tags=["urls"])
+
+
+@pytest.mark.urls("wagtail_only_urls")
+def test_wagtails_own_site_history_report_is_a_warning_with_the_fix():
+    out = io.StringIO()
+    with pytest.raises(SystemCheckError) as raised:
+        call_command("check", tags=["urls"], fail_level="WARNING", stdout=out, stderr=out)
+
+    message = str(raised.value)
+    assert "api_clients.W005" in message
+    assert 'path("cms/", include("api_clients.admin_urls"))' in message

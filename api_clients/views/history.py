@@ -11,6 +11,7 @@ from wagtail.admin.views.generic import history
 from ..dates import format_time
 from ..models import MAX_ID
 from .base import SectionURLsMixin, visible_client_or_404
+from .pagination import CappedCountPaginator
 
 
 class DateRangeWidget(DateRangePickerWidget):
@@ -35,6 +36,8 @@ class HistoryFilterSet(history.HistoryFilterSet):
 class HistoryView(SectionURLsMixin, history.HistoryView):
     any_permission_required = ["add", "change", "delete", "view"]
     filterset_class = HistoryFilterSet
+    # A client's entries are counted up to a limit, then estimated.
+    paginator_class = CappedCountPaginator
 
     def get_object(self):
         return visible_client_or_404(self.request.user, self.kwargs["pk"])

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.paginator import EmptyPage
 from django.db import connections
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -42,6 +43,23 @@ class CappedCountPaginator(WagtailPaginator):
             return self.exact_limit + 1
         self.is_estimate = True
         return max(self.exact_limit + 1, estimate)
+
+    # Past an estimated or capped total, pages are served up to this many times
+    # the pages it makes: an estimate is never that far off, and a number past
+    # it cannot reach the database as an offset too large for it.
+    reachable_past_total = 10
+
+    def validate_number(self, number):
+        """Pages past an estimated or capped total too: the rows may go on past it."""
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if self.count <= self.exact_limit:
+                raise
+            number = int(number)  # Django found an integer, below 1 or past the total
+            if not 1 <= number <= self.num_pages * self.reachable_past_total:
+                raise
+            return number
 
     def page(self, number):
         """A full page, even where an estimated or capped total would clip it."""

@@ -6,6 +6,8 @@ from config.health import health
 from register.api import api
 
 urlpatterns = [
+    # The app's faster site history report, in place of Wagtail's at the same paths.
+    path("admin/", include("api_clients.admin_urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("api/v1/", api.urls),
     path("health", health, name="health"),

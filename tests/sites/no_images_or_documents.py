@@ -2,7 +2,7 @@
 
 SECRET_KEY = "a-site-without-images-or-documents"
 USE_TZ = True
-ROOT_URLCONF = "wagtail.admin.urls"
+ROOT_URLCONF = "no_images_or_documents_urls"
 INSTALLED_APPS = [
     "api_clients",
     "guardian",
