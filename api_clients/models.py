@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager
 
+from .conf import get_setting
 from .dates import today
 
 NAME_MAX_LENGTH = 100
@@ -293,12 +294,14 @@ class ApiClientUsageManager(models.Manager):
         """Write one usage row with a single INSERT, on every API request by a known client.
 
         The statement is built once per database (``_usage_insert``). No id is
-        read back and no save signals are sent.
+        read back and no save signals are sent. With ``USAGE_SYNCHRONOUS_COMMIT``
+        off, PostgreSQL commits it without waiting for the disk
+        (``commits_without_waiting``).
         """
         usage = self.model(**values)
         alias = router.db_for_write(self.model)
         connection = connections[alias]
-        fields, sql = _usage_insert(alias)
+        fields, sql = _usage_insert(alias, commits_without_waiting(connection))
         params = [
             field.get_db_prep_save(getattr(usage, field.attname), connection) for field in fields
         ]
@@ -357,7 +360,9 @@ class ApiClientDailyUsageManager(models.Manager):
             return
         params = [client.pk, self.model._meta.get_field("date").get_db_prep_save(date, connection)]
         with connection.cursor() as cursor:
-            cursor.execute(_daily_upsert(alias), [*params, reason])
+            cursor.execute(
+                _daily_upsert(alias, commits_without_waiting(connection)), [*params, reason]
+            )
 
 
 class ApiClientDailyUsage(models.Model):
@@ -459,19 +464,43 @@ def _client_converters(alias):
     return tuple(found)
 
 
+def commits_without_waiting(connection):
+    """Whether a usage write on ``connection`` may commit without waiting for the disk.
+
+    Only with ``USAGE_SYNCHRONOUS_COMMIT`` off, only on PostgreSQL, and only
+    when the write is a transaction of its own (autocommit, as in the
+    middleware): inside a transaction, the setting would reach the other
+    writes it commits.
+    """
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not get_setting("USAGE_SYNCHRONOUS_COMMIT")
+    )
+
+
+# Appended to a usage write that commits without waiting: sets PostgreSQL's
+# ``synchronous_commit`` to off for the statement's own transaction (the
+# third argument: local), in the same statement, so it costs no round trip.
+# The commit then returns once the row is in the write-ahead log's buffers;
+# the log writer puts it on disk within three times ``wal_writer_delay``.
+_COMMIT_WITHOUT_WAITING = " RETURNING set_config('synchronous_commit', 'off', true)"
+
+
 @functools.lru_cache(maxsize=8)
-def _usage_insert(alias):
+def _usage_insert(alias, without_waiting=False):
     """INSERT one usage row: the fields to read and the statement."""
     meta = ApiClientUsage._meta
     quote = connections[alias].ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    return fields, sql + (_COMMIT_WITHOUT_WAITING if without_waiting else "")
 
 
 @functools.lru_cache(maxsize=8)
-def _daily_upsert(alias):
+def _daily_upsert(alias, without_waiting=False):
     """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
     meta = ApiClientDailyUsage._meta
     quote = connections[alias].ops.quote_name
@@ -485,7 +514,7 @@ def _daily_upsert(alias):
         f"VALUES (%s, %s, %s, 0, 1) "
         f"ON CONFLICT ({client}, {date}, {reason}) "
         f"DO UPDATE SET {unrecorded} = {table}.{unrecorded} + 1"
-    )
+    ) + (_COMMIT_WITHOUT_WAITING if without_waiting else "")
 
 
 # Direct foreign-key object permission tables: indexed lookups, and rows go
