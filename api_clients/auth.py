@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.connection import ConnectionProxy
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from ninja.errors import HttpError, Throttled
@@ -269,7 +268,9 @@ class ApiClientAuth(HttpAuthBase):
             raise Unauthorized()
         return check.client
 
-    @method_decorator(sensitive_variables("token"))
+    # Applied to the function itself, not through method_decorator, which
+    # decorates the bound method again on every call.
+    @sensitive_variables("token")
     def check(self, request):
         """Decide about the request's token and count it against its rate limit."""
         token = self._token_from_header(request)
