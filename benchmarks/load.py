@@ -10,21 +10,26 @@ counts alone). The load comes from ApacheBench, ``ab`` (Debian package
 time limit. For each concurrency it runs these series, interleaved in rounds:
 
 * ``token``: ``GET /api/v1/providers`` with a working token;
+* ``token, no wait``: the same on a server with ``API_USAGE_SYNCHRONOUS_COMMIT``
+  off, whose usage rows' commits do not wait for the disk;
 * ``no auth``: the same view on an API without auth (``benchmarks/bench_urls.py``);
 * ``dead token``: a revoked client's token, refused with 401 and recorded;
 * ``unknown token``: a well-formed token no client has, refused and not recorded;
-* ``over limit``: a client past its rate limit, refused with 429 (on a second
-  server whose client limit is 1 a day): its first refusal is a row, the rest
-  are counted per day.
+* ``over limit``: a client past its rate limit, refused with 429 (on a server
+  whose client limit is 1 a day): its first refusal is a row, the rest are
+  counted per day.
 
 It prints requests per second, the 50th, 95th and 99th percentile latencies
-(median over the rounds), the token / no auth throughput ratio, and checks
-that the usage rows written (plus refusals counted) equal the requests the
-server answered. It asserts nothing about speed.
+and the CPU time gunicorn and PostgreSQL spent per request (medians over the
+rounds), the token / no auth ratios, and checks that the usage rows written
+(plus refusals counted) equal the requests the server answered. It asserts
+nothing about speed. Each server has ``--workers`` sync workers; the other
+benchmarks' machine notes apply (a shared machine's load average is printed).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
     REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python benchmarks/load.py [--workers 4] [--json docs/performance/load.json]
+        .venv/bin/python benchmarks/load.py [--workers 4] [--series dead token,over limit] \\
+            [--json docs/performance/load.json]
 
 ``--workers`` defaults to ``WEB_CONCURRENCY``, else 1, as ``dev.py serve``.
 """
@@ -47,6 +52,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import ROOT, postgres_database
@@ -54,10 +60,11 @@ from common import ROOT, postgres_database
 HERE = Path(__file__).resolve().parent
 PROVIDER_COUNT = 50
 UNLIMITED = "1000000000/s"
-SERIES = ("token", "no auth", "dead token", "unknown token", "over limit")
+SERIES = ("token", "token, no wait", "no auth", "dead token", "unknown token", "over limit")
 PATHS = {"no auth": "/bench/no-auth/providers"}
 EXPECTED_STATUS = {
     "token": 200,
+    "token, no wait": 200,
     "no auth": 200,
     "dead token": 401,
     "unknown token": 401,
@@ -78,6 +85,14 @@ def concurrency_list(text):
     return values
 
 
+def series_list(text):
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in chosen if name not in SERIES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown series {', '.join(unknown)}")
+    return [name for name in SERIES if name in {"token", "no auth", *chosen}]
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -91,6 +106,12 @@ def parse_args():
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY") or 1),
         help="gunicorn workers (default: WEB_CONCURRENCY, else 1)",
+    )
+    parser.add_argument(
+        "--series",
+        type=series_list,
+        default=list(SERIES),
+        help=f"which to run, of: {', '.join(SERIES)} (token and no auth always)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the points as JSON here")
     return parser.parse_args()
@@ -150,7 +171,7 @@ def load_data():
     owner = get_user_model().objects.create_user("load", password="not-used-for-login-1")
     expiry = today() + dt.timedelta(days=30)
     clients = {}
-    for series in ("token", "dead token", "over limit"):
+    for series in ("token", "token, no wait", "dead token", "over limit"):
         clients[series] = create_api_client(owner=owner, name=series, expiry_date=expiry)
     revoke_api_client(clients["dead token"][0], user=owner)
     tokens = {series: token for series, (_, token) in clients.items()}
@@ -173,7 +194,7 @@ def recorded(client_id):
 
 @contextmanager
 def server(env, workers, log_path):
-    """gunicorn with dev.py serve's command line on a free port; yields the base URL."""
+    """gunicorn with dev.py serve's command line on a free port; yields (base URL, its pid)."""
     sys.path.insert(0, str(ROOT))
     import dev
 
@@ -192,7 +213,7 @@ def server(env, workers, log_path):
             if process.poll() is not None or time.monotonic() > deadline:
                 sys.exit(f"gunicorn did not start; see {log_path}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -202,8 +223,21 @@ def server(env, workers, log_path):
             process.wait()
 
 
+@dataclass
+class Run:
+    """One ab run of a series at a concurrency."""
+
+    rate: float  # requests per second
+    percentiles: dict  # {percent: ms}
+    complete: int
+    failed: int
+    non_2xx: int
+    cut: bool  # stopped by the time limit, not the request count
+    recorded: int | None = None  # usage rows plus counted refusals written meanwhile
+    cpu_ms: float = 0.0  # gunicorn's and PostgreSQL's CPU time per request
+
+
 def run_ab(ab, url, token, *, concurrency, requests, seconds, scratch):
-    """One ab run: (requests/s, {percent: ms}, complete, failed, non-2xx, hit the time limit)."""
     percentiles = scratch / "percentiles.csv"
     command = [ab, "-q", "-r", "-s", "30", "-t", str(seconds), "-n", str(requests)]
     command += ["-c", str(concurrency), "-e", str(percentiles)]
@@ -226,15 +260,61 @@ def run_ab(ab, url, token, *, concurrency, requests, seconds, scratch):
 
     with percentiles.open() as lines:
         rows = list(csv.reader(lines))[1:]
-    by_percent = {int(float(percent)): float(ms) for percent, ms in rows}
     complete = int(number("Complete requests"))
-    return (
-        number("Requests per second"),
-        by_percent,
-        complete,
-        int(number("Failed requests")),
-        int(number("Non-2xx responses", 0)),
-        complete < requests,
+    return Run(
+        rate=number("Requests per second"),
+        percentiles={int(float(percent)): float(ms) for percent, ms in rows},
+        complete=complete,
+        failed=int(number("Failed requests")),
+        non_2xx=int(number("Non-2xx responses", 0)),
+        cut=complete < requests,
+    )
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used (Linux ``/proc``), or None once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def children(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def server_processes(masters):
+    """gunicorn's processes and this database's PostgreSQL backends: the server side's CPU."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    pids = [*masters, *(child for master in masters for child in children(master)), *backends]
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def cpu_used(before, after):
+    """CPU seconds used between two ``server_processes``; a process gone in between is left
+    out (a database connection past its ``CONN_MAX_AGE``), one new counts from zero."""
+    return sum(
+        used - (before.get(pid) or 0.0)
+        for pid, used in after.items()
+        if used is not None and (pid not in before or before[pid] is not None)
     )
 
 
@@ -268,17 +348,22 @@ def main():
         set_up_django()
         tokens, ids = load_data()
         limited_env = {**env, "API_CLIENT_RATE_LIMIT": "1/day"}
+        no_wait_env = {**env, "API_USAGE_SYNCHRONOUS_COMMIT": "false"}
         log_path = scratch / "gunicorn.log"
         with (
-            server(env, args.workers, log_path) as site,
-            server(limited_env, args.workers, log_path) as limited_site,
+            server(env, args.workers, log_path) as (site, site_pid),
+            server(limited_env, args.workers, log_path) as (limited_site, limited_pid),
+            server(no_wait_env, args.workers, log_path) as (no_wait_site, no_wait_pid),
         ):
             bases = dict.fromkeys(SERIES, site)
             bases["over limit"] = limited_site
+            bases["token, no wait"] = no_wait_site
+            masters = [site_pid, limited_pid, no_wait_pid]
 
             def one(series, concurrency, requests):
                 path = PATHS.get(series, "/api/v1/providers")
-                before = recorded(ids.get(series)) if series != "no auth" else 0
+                before = recorded(ids.get(series)) if series in ids else 0
+                cpu_before = server_processes(masters)
                 run = run_ab(
                     ab,
                     bases[series] + path,
@@ -288,24 +373,24 @@ def main():
                     seconds=args.seconds,
                     scratch=scratch,
                 )
-                rate, _, complete, failed, non_2xx, cut = run
-                wanted_non_2xx = 0 if EXPECTED_STATUS[series] == 200 else complete
-                if failed or non_2xx != wanted_non_2xx:
+                run.cpu_ms = (
+                    cpu_used(cpu_before, server_processes(masters)) * 1000 / max(run.complete, 1)
+                )
+                wanted_non_2xx = 0 if EXPECTED_STATUS[series] == 200 else run.complete
+                if run.failed or run.non_2xx != wanted_non_2xx:
                     problems.append(
-                        f"{series} at -c {concurrency}: {failed} failed, {non_2xx} non-2xx "
-                        f"of {complete} (expected status {EXPECTED_STATUS[series]})"
+                        f"{series} at -c {concurrency}: {run.failed} failed, {run.non_2xx} "
+                        f"non-2xx of {run.complete} (expected status {EXPECTED_STATUS[series]})"
                     )
                 if series in ids:
                     time.sleep(0.3)  # requests cut off by the time limit may still finish
-                    written = recorded(ids[series]) - before
-                    if written != complete and not (cut and 0 <= written - complete <= concurrency):
+                    run.recorded = recorded(ids[series]) - before
+                    extra = run.recorded - run.complete
+                    if extra and not (run.cut and 0 <= extra <= concurrency):
                         problems.append(
-                            f"{series} at -c {concurrency}: {complete} requests answered, "
-                            f"{written} recorded"
+                            f"{series} at -c {concurrency}: {run.complete} requests answered, "
+                            f"{run.recorded} recorded"
                         )
-                    run = (*run, written)
-                else:
-                    run = (*run, None)
                 return run
 
             # The limited client's one request of the day: from now on it is refused.
@@ -316,23 +401,24 @@ def main():
                 ),
                 timeout=30,
             ).close()
-            for series in SERIES:  # warm every worker up, untimed
+            for series in args.series:  # warm every worker up, untimed
                 one(series, max(args.concurrency), 100 * args.workers)
             unknown_before = recorded(None)
             for round_number in range(args.rounds):
                 for concurrency in args.concurrency:
-                    shift = round_number % len(SERIES)
-                    order = SERIES[shift:] + SERIES[:shift]
+                    shift = round_number % len(args.series)
+                    order = args.series[shift:] + args.series[:shift]
                     for series in order:
                         run = one(series, concurrency, args.requests)
                         results.setdefault((series, concurrency), []).append(run)
                         print(
                             f"round {round_number + 1}, -c {concurrency:>3}, {series:<14}"
-                            f"{run[0]:>9.1f} req/s   load {os.getloadavg()[0]:.2f}",
+                            f"{run.rate:>9.1f} req/s {run.cpu_ms:>6.2f} ms CPU/request"
+                            f"   load {os.getloadavg()[0]:.2f}",
                             flush=True,
                         )
             # Unknown tokens belong to no client: nothing may be written for them.
-            known = [run[6] for runs in results.values() for run in runs if run[6] is not None]
+            known = [run.recorded for runs in results.values() for run in runs if run.recorded]
             unknown_rows = recorded(None) - unknown_before - sum(known)
             if unknown_rows:
                 problems.append(f"{unknown_rows} usage rows written for no known client")
@@ -391,11 +477,24 @@ def describe_machine(load_at_start, workers):
 
 
 def summary(runs):
-    """Median over the rounds: requests/s, p50, p95, p99 (ms)."""
+    """Median over the rounds: requests/s, p50, p95, p99 (ms), CPU ms per request."""
     return (
-        statistics.median(run[0] for run in runs),
-        *(statistics.median(run[1][percent] for run in runs) for percent in (50, 95, 99)),
+        statistics.median(run.rate for run in runs),
+        *(statistics.median(run.percentiles[percent] for run in runs) for percent in (50, 95, 99)),
+        statistics.median(run.cpu_ms for run in runs),
     )
+
+
+def ratios(results, args):
+    """token / no auth, per concurrency: throughput, and no auth's CPU per request / token's."""
+    found = {}
+    for concurrency in args.concurrency:
+        token, no_auth = (
+            summary(results[("token", concurrency)]),
+            summary(results[("no auth", concurrency)]),
+        )
+        found[concurrency] = (token[0] / no_auth[0], no_auth[4] / token[4])
+    return found
 
 
 def report(results, args, database, machine, problems):
@@ -405,33 +504,35 @@ def report(results, args, database, machine, problems):
         f"gunicorn {machine['gunicorn']}, {args.workers} sync worker(s); ab {machine['ab']}; "
         f"{args.rounds} round(s) of at most {args.requests} requests or {args.seconds} s a run; "
         f"{machine['cpu_count']} CPUs; load average {machine['load_average_start'][0]} "
-        f"at the start, {machine['load_average_end'][0]} at the end\n"
+        f"at the start, {machine['load_average_end'][0]} at the end"
     )
-    print(f"{'series':<15}{'-c':>4}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  recorded")
-    for series in SERIES:
+    print(
+        "CPU: gunicorn's processes and this database's PostgreSQL backends, per request "
+        "(not ab's, nor Redis's)\n"
+    )
+    print(
+        f"{'series':<15}{'-c':>4}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'CPU ms':>8}  recorded"
+    )
+    for series in args.series:
         for concurrency in args.concurrency:
             runs = results[(series, concurrency)]
-            rate, p50, p95, p99 = summary(runs)
-            answered = sum(run[2] for run in runs)
-            written = [run[6] for run in runs]
+            rate, p50, p95, p99, cpu = summary(runs)
+            answered = sum(run.complete for run in runs)
             recorded_text = (
                 "not recorded (no client)"
                 if series == "unknown token"
                 else "-"
-                if written[0] is None
-                else f"{sum(written)} of {answered}"
+                if series == "no auth"
+                else f"{sum(run.recorded or 0 for run in runs)} of {answered}"
             )
             print(
                 f"{series:<15}{concurrency:>4}{rate:>10.1f}{p50:>9.2f}{p95:>9.2f}{p99:>9.2f}"
-                f"  {recorded_text}"
+                f"{cpu:>8.2f}  {recorded_text}"
             )
-    print("\ntoken / no auth throughput:")
-    for concurrency in args.concurrency:
-        ratio = (
-            summary(results[("token", concurrency)])[0]
-            / summary(results[("no auth", concurrency)])[0]
-        )
-        print(f"  -c {concurrency:>3}: {ratio:.2f}")
+    print("\ntoken / no auth: throughput, and CPU per request (no auth's / token's)")
+    for concurrency, (throughput, cpu) in ratios(results, args).items():
+        print(f"  -c {concurrency:>3}: {throughput:.2f}   {cpu:.2f}")
     if problems:
         print("\nProblems:")
         for problem in problems:
@@ -442,43 +543,34 @@ def report(results, args, database, machine, problems):
 
 def write_json(path, results, args, machine):
     points = []
-    for series in SERIES:
-        for concurrency in args.concurrency:
-            rate, p50, p95, p99 = summary(results[(series, concurrency)])
-            for y, y_label in (
-                (rate, "requests per second"),
-                (p50, "median latency (ms)"),
-                (p95, "95th percentile latency (ms)"),
-                (p99, "99th percentile latency (ms)"),
-            ):
-                points.append(
-                    {
-                        "series": series,
-                        "x": concurrency,
-                        "x_label": X_LABEL,
-                        "y": round(y, 3),
-                        "y_label": y_label,
-                    }
-                )
-    for concurrency in args.concurrency:
-        ratio = (
-            summary(results[("token", concurrency)])[0]
-            / summary(results[("no auth", concurrency)])[0]
-        )
+
+    def add(series, x, y, y_label):
         points.append(
-            {
-                "series": f"token / no auth, {args.workers} worker(s)",
-                "x": concurrency,
-                "x_label": X_LABEL,
-                "y": round(ratio, 3),
-                "y_label": "throughput ratio",
-            }
+            {"series": series, "x": x, "x_label": X_LABEL, "y": round(y, 3), "y_label": y_label}
         )
+
+    for series in args.series:
+        for concurrency in args.concurrency:
+            rate, p50, p95, p99, cpu = summary(results[(series, concurrency)])
+            add(series, concurrency, rate, "requests per second")
+            add(series, concurrency, p50, "median latency (ms)")
+            add(series, concurrency, p95, "95th percentile latency (ms)")
+            add(series, concurrency, p99, "99th percentile latency (ms)")
+            add(series, concurrency, cpu, "server CPU per request (ms)")
+    for concurrency, (throughput, cpu) in ratios(results, args).items():
+        add("throughput", concurrency, throughput, "token / no auth")
+        add("CPU per request (inverted)", concurrency, cpu, "token / no auth")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"benchmark": "load", "machine": machine, "points": points}, indent=1)
+    # A point a line, so that a rerun's diff reads point by point.
+    lines = ",\n".join(f"  {json.dumps(point)}" for point in points)
+    text = (
+        f'{{\n "benchmark": "load",\n "machine": {json.dumps(machine)},\n'
+        f' "points": [\n{lines}\n ]\n}}\n'
+    )
+    json.loads(text)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text + "\n")
+    partial.write_text(text)
     partial.replace(path)
     print(f"Wrote {len(points)} points to {path}")
 
