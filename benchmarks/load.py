@@ -10,7 +10,7 @@ counts alone). The load comes from ApacheBench, ``ab`` (Debian package
 time limit. For each concurrency it runs these series, interleaved in rounds:
 
 * ``token``: ``GET /api/v1/providers`` with a working token;
-* ``token, no wait``: the same on a server with ``API_USAGE_SYNCHRONOUS_COMMIT``
+* ``no-wait token``: the same on a server with ``API_USAGE_SYNCHRONOUS_COMMIT``
   off, whose usage rows' commits do not wait for the disk;
 * ``no auth``: the same view on an API without auth (``benchmarks/bench_urls.py``);
 * ``dead token``: a revoked client's token, refused with 401 and recorded;
@@ -60,11 +60,11 @@ from common import ROOT, postgres_database
 HERE = Path(__file__).resolve().parent
 PROVIDER_COUNT = 50
 UNLIMITED = "1000000000/s"
-SERIES = ("token", "token, no wait", "no auth", "dead token", "unknown token", "over limit")
+SERIES = ("token", "no-wait token", "no auth", "dead token", "unknown token", "over limit")
 PATHS = {"no auth": "/bench/no-auth/providers"}
 EXPECTED_STATUS = {
     "token": 200,
-    "token, no wait": 200,
+    "no-wait token": 200,
     "no auth": 200,
     "dead token": 401,
     "unknown token": 401,
@@ -171,7 +171,7 @@ def load_data():
     owner = get_user_model().objects.create_user("load", password="not-used-for-login-1")
     expiry = today() + dt.timedelta(days=30)
     clients = {}
-    for series in ("token", "token, no wait", "dead token", "over limit"):
+    for series in ("token", "no-wait token", "dead token", "over limit"):
         clients[series] = create_api_client(owner=owner, name=series, expiry_date=expiry)
     revoke_api_client(clients["dead token"][0], user=owner)
     tokens = {series: token for series, (_, token) in clients.items()}
@@ -357,7 +357,7 @@ def main():
         ):
             bases = dict.fromkeys(SERIES, site)
             bases["over limit"] = limited_site
-            bases["token, no wait"] = no_wait_site
+            bases["no-wait token"] = no_wait_site
             masters = [site_pid, limited_pid, no_wait_pid]
 
             def one(series, concurrency, requests):
