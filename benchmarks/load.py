@@ -422,9 +422,19 @@ def main():
             unknown_rows = recorded(None) - unknown_before - sum(known)
             if unknown_rows:
                 problems.append(f"{unknown_rows} usage rows written for no known client")
+        # The servers' own word on a fault: a cache that did not answer in time means
+        # rate limits were skipped (as RATE_LIMIT_WITHOUT_CACHE says), so some requests
+        # over a limit were served.
+        written = log_path.read_text()
+        for fault in ("shared cache is not answering", "database is not answering"):
+            if fault in written:
+                problems.append(f"the servers logged that the {fault}; their lines follow")
+        errors = [line for line in written.splitlines() if "not answering" in line]
         machine = describe_machine(load_at_start, args.workers)
 
     report(results, args, database, machine, problems)
+    for line in errors[:20]:
+        print(f"  {line}")
     if args.json:
         write_json(args.json, results, args, machine)
 
