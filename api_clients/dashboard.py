@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +25,21 @@ def refused_requests():
     return ApiClientUsage.objects.filter(requested_at__gte=refused_since()).exclude(
         refusal_reason=""
     )
+
+
+def counted_refusals():
+    """Refusals past a rate limit, counted not recorded, on the days the last 24 hours touch.
+
+    Such refusals have a day, not a time. Returns the first of those days and
+    ``(client, count)`` pairs, busiest client first; one query.
+    """
+    first_day = timezone.localtime(refused_since(), timezone.get_default_timezone()).date()
+    totals = (
+        ApiClient.objects.filter(daily_usage__date__gte=first_day, daily_usage__unrecorded__gt=0)
+        .annotate(counted=Sum("daily_usage__unrecorded"))
+        .order_by("-counted", "name", "pk")
+    )
+    return first_day, [(client, client.counted) for client in totals]
 
 
 def overview_counts():

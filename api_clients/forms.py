@@ -70,6 +70,26 @@ class AnswersFormMixin:
         }
 
     @classmethod
+    def draft_from_session(cls, value):
+        """Answers kept in the session with their ``submission`` key, or None.
+
+        Whatever does not read as this form's answers (a field missing, a date
+        that is not one, a choice not offered: from an older release, say)
+        counts as no answers, and the flow starts again at its first step.
+        """
+        if not isinstance(value, dict) or not isinstance(value.get("submission"), str):
+            return None
+        for name in cls.answer_fields:
+            field, answer = cls.base_fields[name], value.get(name)
+            if answer is None:
+                return None
+            if isinstance(field, GovukDateField) and _from_answer(field, answer) is None:
+                return None
+            if isinstance(field, forms.ChoiceField) and not field.valid_value(answer):
+                return None
+        return value
+
+    @classmethod
     def from_answers(cls, answers, **kwargs):
         data = {}
         for name, value in cls.initial_from_answers(answers).items():

@@ -212,3 +212,26 @@ def database_state():
             )
         ),
     }
+
+
+def unreadable_drafts(good):
+    """Session answers a flow cannot read, made from a good set of its answers.
+
+    Each flow keeps its answers with a ``submission`` key between its steps;
+    these are what an older release, or a broken session, might leave instead.
+    """
+    good = {**good, "submission": "a" * 32}
+    yield "not a dict"
+    yield {}
+    yield {key: value for key, value in good.items() if key != "submission"}
+    yield {**good, "submission": 5}
+    for name in good:
+        if name != "submission":
+            yield {key: value for key, value in good.items() if key != name}
+            yield {**good, name: None}
+    if "expiry_date" in good:
+        yield {**good, "expiry_date": "2027-02-30"}
+        yield {**good, "expiry_date": 20270101}
+    if "overlap" in good:
+        yield {**good, "overlap": "forever"}
+        yield {**good, "overlap": ["24h"]}

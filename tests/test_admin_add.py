@@ -36,6 +36,7 @@ from helpers import (
     soup,
     summary,
     text_of,
+    unreadable_drafts,
     url,
 )
 
@@ -758,3 +759,17 @@ def test_the_add_flow_needs_no_cache(client, api_user, settings):
     assert created.status_code == 200
     assert TOKEN_PATTERN.search(created.content.decode())
     assert again["Location"] == url("inspect", ApiClient.objects.get(name="No cache"))
+
+
+@pytest.mark.parametrize(
+    "draft", list(unreadable_drafts({"name": "Example", "expiry_date": "2027-01-01"})), ids=repr
+)
+def test_answers_the_add_flow_cannot_read_send_it_back_to_its_first_step(client, api_user, draft):
+    client.force_login(api_user)
+    session = client.session
+    session["api_clients:add"] = draft
+    session.save()
+
+    assert client.get(ADD_CHECK_URL)["Location"] == ADD_URL
+    assert client.post(ADD_CHECK_URL, {"submission": "a" * 32})["Location"] == ADD_URL
+    assert not ApiClient.objects.exists()

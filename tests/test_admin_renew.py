@@ -38,6 +38,7 @@ from helpers import (
     summary,
     table_rows,
     text_of,
+    unreadable_drafts,
     url,
 )
 from test_admin_add import (
@@ -600,3 +601,23 @@ def test_a_renewal_racing_a_revoke_leaves_a_revoked_client_and_no_live_token(
     assert not works(old_token)
     for token in TOKEN_PATTERN.findall(renewed.content.decode()):
         assert not works(token)
+
+
+@pytest.mark.parametrize(
+    "draft", list(unreadable_drafts({"expiry_date": "2027-01-01", "overlap": "24h"})), ids=repr
+)
+def test_answers_the_renew_flow_cannot_read_send_it_back_to_its_first_step(
+    owner_browser, mine, draft
+):
+    api_client, token = mine
+    session = owner_browser.session
+    session[f"api_clients:renew:{api_client.pk}"] = draft
+    session.save()
+
+    check = url("renew_check", api_client)
+    assert owner_browser.get(check)["Location"] == url("renew", api_client)
+    assert owner_browser.post(check, {"submission": "a" * 32})["Location"] == url(
+        "renew", api_client
+    )
+    assert works(token)
+    assert ApiClient.objects.get().previous_token_digest in ("", None)

@@ -14,7 +14,7 @@ from helpers import INDEX_URL, soup, squash, table_headers, text_of, url
 from test_admin_queries import bulk_clients, bulk_usage
 
 from api_clients.dates import format_time, today
-from api_clients.models import ApiClient, ApiClientUsage, RefusalReason
+from api_clients.models import ApiClient, ApiClientDailyUsage, ApiClientUsage, RefusalReason
 from api_clients.services import delete_api_client, revoke_api_client
 
 pytestmark = pytest.mark.django_db
@@ -420,6 +420,48 @@ class TestRefusedRequests:
         # A deleted client's name, without a link to a page that is gone.
         assert table[0].find_all("td")[1].a["href"] == url("inspect", live)
         assert table[1].find_all("td")[1].a is None
+
+    def test_refusals_counted_past_a_rate_limit_are_shown_by_client(
+        self, client, manager, api_user, make_client
+    ):
+        busy, _ = make_client(api_user, name="Busy")
+        quiet, _ = make_client(api_user, name="Quiet")
+        gone, _ = make_client(api_user, name="Gone")
+        day = today()
+        old = day - datetime.timedelta(days=3)
+        for api_client, date, reason, count in [
+            (busy, day, RefusalReason.RATE_LIMITED, 1200),
+            (busy, day, RefusalReason.EXPIRED, 30),
+            (quiet, day, RefusalReason.RATE_LIMITED, 1),
+            (gone, day, RefusalReason.RATE_LIMITED, 5),
+            (quiet, old, RefusalReason.RATE_LIMITED, 999),  # before the last 24 hours
+        ]:
+            ApiClientDailyUsage.objects.create(
+                client=api_client, date=date, reason=reason, unrecorded=count
+            )
+        delete_api_client(gone, user=manager)
+        client.force_login(manager)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("refused_requests"))
+
+        note = soup(response).select_one("[aria-labelledby=counted-refusals-title]")
+        assert text_of(note.h2) == "Counted, not listed"
+        assert [squash(item.get_text()) for item in note.select("li")] == [
+            "Busy: 1,230 requests",
+            "Gone: 5 requests",
+            "Quiet: 1 request",
+        ]
+        assert [a["href"] for a in note.select("li a")] == [
+            url("inspect", busy),
+            url("inspect", quiet),
+        ]
+        ApiClientDailyUsage.objects.all().delete()
+        with CaptureQueriesContext(connection) as without:
+            response = client.get(url("refused_requests"))
+        # One query for the counted refusals, however many there are.
+        assert len(queries) == len(without)
+        assert "Counted, not listed" not in text_of(soup(response))
 
     def test_says_so_when_there_are_none(self, client, manager):
         client.force_login(manager)

@@ -249,6 +249,26 @@ class TestOpenApi:
             assert "401" in operation["responses"]
             assert "429" in operation["responses"]
 
+    def test_every_register_operation_documents_its_refusals_and_their_headers(
+        self, document, client
+    ):
+        examples = {}
+        headers = {"401": "WWW-Authenticate", "429": "Retry-After", "503": "Retry-After"}
+        for path, path_item in document["paths"].items():
+            if "get" not in path_item:
+                continue
+            operation = path_item["get"]
+            assert operation["summary"], path
+            for status, header in headers.items():
+                response = operation["responses"][status]
+                assert response["description"], (path, status)
+                assert response["headers"][header]["required"] is True, (path, status)
+                content = response["content"]["application/json"]
+                assert content["schema"]["$ref"].endswith("/ErrorOut"), (path, status)
+                examples[status] = content["example"]
+        # The examples are the bodies the API really sends.
+        assert examples["401"] == client.get("/api/v1/info").json()
+
     def test_the_list_documents_its_parameters(self, document):
         parameters = {
             p["name"] for p in document["paths"]["/api/v1/providers"]["get"]["parameters"]

@@ -31,14 +31,7 @@ ALREADY_CREATED = _("This API client has already been created. Its token cannot 
 
 
 def get_draft(request):
-    draft = request.session.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or not {"name", "expiry_date", "submission"} <= set(draft):
-        return None
-    try:
-        datetime.date.fromisoformat(draft["expiry_date"])
-    except (TypeError, ValueError):
-        return None
-    return draft
+    return ApiClientForm.draft_from_session(request.session.get(DRAFT_KEY))
 
 
 class AddView(FormPageMixin, ApiClientPageMixin, FormView):

@@ -45,18 +45,9 @@ class RenewMixin(ApiClientObjectMixin):
     lifecycle_change = Change.RENEW
 
     def get_draft(self):
-        draft = self.request.session.get(draft_key(self.object))
-        if not isinstance(draft, dict) or not {"expiry_date", "overlap", "submission"} <= set(
-            draft
-        ):
-            return None
-        if draft["overlap"] not in OVERLAPS:
-            return None
-        try:
-            datetime.date.fromisoformat(draft["expiry_date"])
-        except (TypeError, ValueError):
-            return None
-        return draft
+        return RenewApiClientForm.draft_from_session(
+            self.request.session.get(draft_key(self.object))
+        )
 
 
 class RenewView(FormPageMixin, RenewMixin, FormView):

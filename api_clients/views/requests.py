@@ -5,7 +5,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views.generic.base import BaseListingView
 
-from ..dashboard import refused_requests
+from ..dashboard import counted_refusals, refused_requests
+from ..dates import format_date
 from ..policies import can_manage_all
 from .base import ApiClientObjectMixin, ApiClientPageMixin
 from .pagination import CappedCountPaginator
@@ -53,6 +54,8 @@ class RefusedRequestsView(ApiClientPageMixin, BaseListingView):
 
     What the dashboard's "Refused requests in the last 24 hours" counts, one
     row each: who still calls with a dead token, and who hits the rate limit.
+    Above them, by client, the refusals past a rate limit, which are counted
+    by day rather than recorded one by one.
     """
 
     any_permission_required = ["change", "delete", "view"]
@@ -79,10 +82,19 @@ class RefusedRequestsView(ApiClientPageMixin, BaseListingView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for record in context["object_list"]:
-            # A deleted client has no page: its name shows without a link.
-            client = record.client
-            record.client_url = None if client.is_deleted else self.url_for("inspect", client)
+            record.client_url = self._client_url(record.client)
+        # Past a rate limit refusals are counted by day, not listed: say how many.
+        first_day, counted = counted_refusals()
+        context["counted_since"] = format_date(first_day)
+        context["counted"] = [
+            {"name": client.name, "url": self._client_url(client), "count": count}
+            for client, count in counted
+        ]
         return context
+
+    def _client_url(self, client):
+        # A deleted client has no page: its name shows without a link.
+        return None if client.is_deleted else self.url_for("inspect", client)
 
     @cached_property
     def no_results_message(self):

@@ -23,3 +23,15 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tests run in parallel workers (pytest-xdist), and a test that clears the
+# cache empties its whole Redis database: each worker takes a database of its
+# own, counting down from the one REDIS_URL names (gw0 keeps it).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(CACHES["default"]["LOCATION"])  # noqa: F405
+    _base = int(_url.path.strip("/") or 0)
+    _path = f"/{(_base - int(_worker[2:])) % 16}"
+    CACHES["default"]["LOCATION"] = urlunsplit(_url._replace(path=_path))  # noqa: F405

@@ -15,7 +15,12 @@ from ninja.signature.utils import get_path_param_names
 from pydantic import ConfigDict
 
 from api_clients.api import ClientOut, describe_calling_client
-from api_clients.auth import ApiClientAuth
+from api_clients.auth import (
+    THROTTLED_DETAIL,
+    UNAUTHORIZED_DETAIL,
+    UNAVAILABLE_DETAIL,
+    ApiClientAuth,
+)
 from api_clients.models import MAX_ID
 from api_clients.secret_scanning import add_secret_scanning_endpoint
 
@@ -219,7 +224,9 @@ api = RegisterAPI(
 # Added first: the catch-all at the end of this module would answer for its path.
 add_secret_scanning_endpoint(api)
 
-UNAUTHORISED = {401: ErrorOut, 429: ErrorOut}
+# What any operation may answer instead of its result: no working token, too
+# many requests, or the service unavailable for a while.
+UNAUTHORISED = {401: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 INVALID = {422: ValidationErrorOut}
 READ = ["GET", "HEAD"]
 # What an endpoint that does not take a method answers it with: 405.
@@ -227,33 +234,52 @@ OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # What the document says beyond the bodies: the headers of a refusal, and the
 # words for each status (ninja writes only the body schema).
+
+
+def refusal_docs(description, detail, headers):
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"example": {"detail": str(detail)}}},
+    }
+
+
+def retry_after(example):
+    return {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "examples": [example]},
+        }
+    }
+
+
 RESPONSE_DOCS = {
     "responses": {
-        401: {
-            "description": "No token, or one that does not work (unknown, expired, revoked, "
-            "deleted, or its owner deactivated). The body does not say which.",
-            "headers": {
+        401: refusal_docs(
+            "No token, or one that does not work (unknown, expired, revoked, deleted, or its "
+            "owner deactivated). The body does not say which.",
+            UNAUTHORIZED_DETAIL,
+            {
                 "WWW-Authenticate": {
                     "description": "The scheme to authenticate with.",
                     "required": True,
                     "schema": {"type": "string", "examples": ['Bearer realm="api"']},
                 }
             },
-            "content": {
-                "application/json": {"example": {"detail": "Unauthorized"}},
-            },
-        },
-        429: {
-            "description": "Too many requests: by this client, or without a working token "
-            "from this address.",
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "examples": [42]},
-                }
-            },
-        },
+        ),
+        429: refusal_docs(
+            "Too many requests: by this client, or without a working token from this address.",
+            THROTTLED_DETAIL,
+            retry_after(42),
+        ),
+        503: refusal_docs(
+            "The service is unavailable for a while (its database, or the rate limit's cache "
+            "where the site refuses rather than serve without limits). Try again after the "
+            "time given.",
+            UNAVAILABLE_DETAIL,
+            retry_after(30),
+        ),
     }
 }
 INVALID_DOCS = {
@@ -343,7 +369,13 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
-@api.get("/client", response={200: ClientOut, **UNAUTHORISED}, tags=["client"])
+@api.get(
+    "/client",
+    response={200: ClientOut, **UNAUTHORISED},
+    tags=["client"],
+    summary="About the calling client and its token",
+    openapi_extra=docs(RESPONSE_DOCS),
+)
 def calling_client(request):
     """The calling API client: its name, when the token used stops working, and its rate limit."""
     return describe_calling_client(request)
