@@ -18,6 +18,10 @@ loading (``VACUUM ANALYZE``), as autovacuum would do on a live database.
 
 It prints the numbers and the plans of the list's queries; it never judges them.
 
+With ``--json PATH`` it measures a curve instead: the list for the manager and
+the API-only user at sizes from 15 clients up to ``--clients``, adding clients
+between measurements, and writes it for ``benchmarks/plots.py``.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/admin_list.py
 
@@ -34,7 +38,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from common import postgres_database, set_up_django
+from common import Curves, postgres_database, set_up_django, sweep_sizes
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 PAGE_SIZE = 15
@@ -209,7 +213,12 @@ def main():
     parser.add_argument(
         "--keep-database", action="store_true", help="keep the database, to look into it"
     )
+    parser.add_argument(
+        "--json", metavar="PATH", help="measure the curve over sizes and write it here"
+    )
     args = parser.parse_args()
+    if args.json:
+        return sweep(args)
 
     with own_database(keep=args.keep_database) as database:
         set_up_django()
@@ -303,6 +312,93 @@ def main():
                     print(f"\n{who}: {sql[:160]}{'…' if len(sql) > 160 else ''}")
                     print(explain(sql))
                 connection.close()
+
+
+# The curve: the same list measured at growing sizes, for benchmarks/plots.py.
+
+LIST_MS = "list page (ms, median)"
+
+
+def stamp_new_creation_times(after_id, largest):
+    """Creation times of the clients past ``after_id``: 17 minutes apart, the newest now
+    once the table reaches ``largest`` rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # past the site's limit at a million rows
+        cursor.execute(
+            "UPDATE api_clients_apiclient SET created_at = now() - "
+            "(%s - id) * interval '17 minutes' WHERE id > %s",
+            [largest, after_id],
+        )
+
+
+def spread_own_clients(api_user, other, own):
+    """Give ``api_user`` ``own`` clients (or all, when fewer) evenly spread through the table,
+    with their object permissions; the clients they owned before go to ``other``."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        for table, column in (
+            ("api_clients_apiclient", "owner_id"),
+            ("api_clients_apiclientuserobjectpermission", "user_id"),
+        ):
+            cursor.execute(
+                f"UPDATE {table} SET {column} = %s WHERE {column} = %s", [other.pk, api_user.pk]
+            )
+        cursor.execute(
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS place, "
+            "count(*) OVER () AS total FROM api_clients_apiclient) AS numbered "
+            "WHERE total <= %s OR place %% (total / %s) = (total / %s) / 2 "
+            "AND place / (total / %s) < %s",
+            [own, own, own, own, own],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "UPDATE api_clients_apiclient SET owner_id = %s WHERE id = ANY(%s)", [api_user.pk, ids]
+        )
+        cursor.execute(
+            "UPDATE api_clients_apiclientuserobjectpermission SET user_id = %s "
+            "WHERE content_object_id = ANY(%s)",
+            [api_user.pk, ids],
+        )
+    return len(ids)
+
+
+def sweep(args):
+    curves = Curves("admin_list")
+    with own_database(keep=args.keep_database):
+        set_up_django()
+        from django.core.management import call_command
+
+        from api_clients.models import ApiClient
+
+        call_command("migrate", verbosity=0, interactive=False)
+        manager, api_user, others = make_users(args.owners)
+        viewers = {"manager": logged_in(manager), "API-only user": logged_in(api_user)}
+        loaded = 0
+        # The first requests of a process, and autovacuum after the migrations, would
+        # weigh on the first size only.
+        measure(viewers, rounds=1, per_round=30, warmup=0)
+        print(f"{LIST_MS} by clients (the API-only user owns {args.own}, or all when fewer)")
+        for size in sweep_sizes(PAGE_SIZE, args.clients):
+            last_id = ApiClient.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            add_clients(lambda number: others[number % len(others)], size - loaded, start=loaded)
+            stamp_new_creation_times(last_id, args.clients)
+            owned = spread_own_clients(api_user, others[0], args.own)
+            loaded = size
+            refresh_statistics()
+            times = measure(
+                viewers, rounds=args.rounds, per_round=args.per_round, warmup=args.warmup
+            )
+            for who, samples in times.items():
+                curves.add(who, size, "clients in the table", statistics.median(samples), LIST_MS)
+            print(
+                f"   {size:>10,} (API-only user owns {owned}): "
+                + ", ".join(f"{who} {statistics.median(ms):.1f}" for who, ms in times.items())
+            )
+        curves.write(args.json)
 
 
 if __name__ == "__main__":

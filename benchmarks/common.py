@@ -47,3 +47,122 @@ def set_up_django():
     django.setup()
     settings.DEBUG = False
     return settings
+
+
+def sweep_sizes(smallest, largest):
+    """Sizes from ``smallest`` to ``largest`` in steps of 1, 3, 10, 30… (both ends kept)."""
+    smallest, largest = int(smallest), int(largest)
+    if largest <= smallest:
+        return [largest]
+    sizes, step = [smallest], 1
+    while step <= largest:
+        for size in (step, 3 * step):
+            if smallest < size < largest and size / sizes[-1] >= 2 and largest / size >= 1.5:
+                sizes.append(size)
+        step *= 10
+    return [*sizes, largest]
+
+
+def _first_line_with(path, prefix):
+    try:
+        with open(path) as lines:
+            return next((line for line in lines if line.startswith(prefix)), None)
+    except OSError:
+        return None
+
+
+def _database_versions():
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return {"postgresql": None, "sqlite": connection.Database.sqlite_version}
+    if connection.vendor != "postgresql":
+        return {"postgresql": None, connection.vendor: "unknown"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return {"postgresql": cursor.fetchone()[0].split()[0]}
+
+
+def _redis_version():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    import redis
+
+    connection = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        return connection.info("server")["redis_version"]
+    finally:
+        connection.close()
+
+
+def describe_machine(load_at_start):
+    """What a benchmark ran on, for its JSON: hardware, load, and the versions that matter.
+
+    Call it at the end of the run, with ``os.getloadavg()`` taken at its start; Django
+    must be set up (the database's version comes from its connection).
+    """
+    import datetime
+    import platform
+
+    import django
+    import wagtail
+
+    model = _first_line_with("/proc/cpuinfo", "model name")
+    memory = _first_line_with("/proc/meminfo", "MemTotal:")
+    memory_bytes = (
+        int(memory.split()[1]) * 1024
+        if memory
+        else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    )
+    return {
+        "cpu": model.split(":", 1)[1].strip() if model else platform.processor() or "unknown",
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(memory_bytes / 1024**3, 1),
+        "load_average_start": [round(value, 2) for value in load_at_start],
+        "load_average_end": [round(value, 2) for value in os.getloadavg()],
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "wagtail": wagtail.__version__,
+        **_database_versions(),
+        "redis": _redis_version(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+class Curves:
+    """Points of a benchmark's curves, written as JSON for ``benchmarks/plots.py``.
+
+    The file: ``{"benchmark": NAME, "machine": {...}, "points": [{"series", "x",
+    "x_label", "y", "y_label"}, ...]}``. Points sharing ``x_label`` and ``y_label``
+    make one plot, a line per ``series``.
+    """
+
+    def __init__(self, benchmark):
+        self.benchmark = benchmark
+        self.load_at_start = os.getloadavg()
+        self.points = []
+
+    def add(self, series, x, x_label, y, y_label):
+        self.points.append(
+            {"series": series, "x": x, "x_label": x_label, "y": round(y, 4), "y_label": y_label}
+        )
+
+    def write(self, path):
+        """Write the file whole or not at all: a failed run leaves the previous one."""
+        import json
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A point a line, so that a rerun's diff reads point by point.
+        points = ",\n".join(f"  {json.dumps(point)}" for point in self.points)
+        text = (
+            f'{{\n "benchmark": {json.dumps(self.benchmark)},\n'
+            f' "machine": {json.dumps(describe_machine(self.load_at_start))},\n'
+            f' "points": [\n{points}\n ]\n}}\n'
+        )
+        json.loads(text)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(text)
+        partial.replace(path)
+        print(f"\nWrote {len(self.points)} points to {path}")

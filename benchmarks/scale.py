@@ -21,6 +21,11 @@ and prints, as ratios of medians (interleaved rounds, DEBUG off):
 Every size scales with ``--scale`` (0.02 makes 200,000 usage rows and 20,000
 entries: a minute or two). It prints numbers and never judges them.
 
+With ``--json PATH`` it measures curves instead: the details pages (busiest and
+quiet client) and the site history report (manager and API-only user) at sizes
+from 10,000 usage rows and 100 entries up to the full ones, adding rows between
+measurements, and writes them for ``benchmarks/plots.py``.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
         .venv/bin/python benchmarks/scale.py --scale 0.02
 """
@@ -32,7 +37,7 @@ import time
 from urllib.parse import urlsplit
 
 from admin_list import logged_in
-from common import postgres_database, set_up_django
+from common import Curves, postgres_database, set_up_django, sweep_sizes
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -75,10 +80,10 @@ def load_usage(client_id, rows, days=30):
     """``rows`` usage rows for one client spread evenly over the last ``days`` days."""
     sql(
         "INSERT INTO api_clients_apiclientusage (client_id, requested_at, method, path, "
-        "query_string, status_code, duration_ms, refusal_reason) "
+        "query_string, status_code, duration_ms, refusal_reason, token) "
         "SELECT %s, now() - (n * %s::float / %s) * interval '1 day', 'GET', "
         "'/api/v1/providers', '', CASE WHEN n %% 20 = 0 THEN 429 ELSE 200 END, n %% 40, "
-        "CASE WHEN n %% 20 = 0 THEN 'rate_limited' ELSE '' END "
+        "CASE WHEN n %% 20 = 0 THEN 'rate_limited' ELSE '' END, 'current' "
         "FROM generate_series(1, %s) AS n",
         [client_id, days, rows, rows],
     )
@@ -102,10 +107,13 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the full sizes above")
     parser.add_argument("--rounds", type=int, default=15, help="timed requests per variant")
     parser.add_argument("--keep-database", action="store_true")
+    add_sweep_arguments(parser)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     if urlsplit(url).scheme not in ("postgres", "postgresql"):
         raise SystemExit("This benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    if args.json:
+        return sweep(args, url)
     busy_rows = int(1_300_000 * args.scale)
     total_rows = int(10_000_000 * args.scale)
     entries = int(1_000_000 * args.scale)
@@ -266,6 +274,145 @@ def main():
             f"   refused {statuses.count(429)}, usage rows written {rows} "
             f"(before: one per request, {len(statuses)})"
         )
+
+
+# Curves: the same pages measured at growing sizes, for benchmarks/plots.py.
+
+DETAILS_MS = "details page (ms, median)"
+HISTORY_MS = "site history report (ms, median)"
+
+
+def add_sweep_arguments(parser):
+    parser.add_argument(
+        "--json", metavar="PATH", help="measure the curves over sizes and write them here"
+    )
+
+
+def make_sweep_clients():
+    """A manager, an API-only user owning a quiet and a busy client, and 50 other clients."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from api_clients.dates import today
+    from api_clients.models import ApiClient
+    from api_clients.services import create_api_client
+
+    call_command("migrate", verbosity=0, interactive=False)
+    users = get_user_model()
+    manager = users.objects.create_user("bench-manager", password="not-used-1")
+    manager.groups.add(Group.objects.get(name="API client managers"))
+    api_user = users.objects.create_user("bench-api-user", password="not-used-1")
+    api_user.groups.add(Group.objects.get(name="API users"))
+    expiry = today() + timezone.timedelta(days=300)
+    quiet, _ = create_api_client(owner=api_user, name="Quiet", expiry_date=expiry)
+    busy, _ = create_api_client(owner=api_user, name="Busy", expiry_date=expiry)
+    others = [
+        create_api_client(owner=manager, name=f"Other {n}", expiry_date=expiry)[0]
+        for n in range(50)
+    ]
+    # As if made before the 30 days.
+    ApiClient.objects.update(created_at=timezone.now() - timezone.timedelta(days=60))
+    return manager, api_user, quiet, busy, others
+
+
+def sweep_details(curves, *, api_user, quiet, busy, others, total_rows, rounds):
+    """Details pages of the busiest and a quiet client as usage rows are added.
+
+    The busy client keeps 13 % of all rows (1.3 M of 10 M at full size), the quiet
+    one 300; the rest is spread over the other clients and 90 days.
+    """
+    from django.urls import reverse
+
+    from api_clients.models import ApiClientDailyUsage
+
+    as_owner = logged_in(api_user)
+
+    def details(client):
+        def get():
+            response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
+            assert response.status_code == 200, response.status_code
+
+        return get
+
+    load_usage(quiet.pk, 300)
+    loaded = 300
+    for _ in range(10):  # the first views of a process load templates and warm caches
+        details(quiet)()
+    print(f"\n{DETAILS_MS} by usage rows")
+    for size in sweep_sizes(min(10_000, total_rows), total_rows):
+        added = size - loaded
+        busy_rows = int(added * 0.13)
+        load_usage(busy.pk, busy_rows)
+        for client in others:
+            load_usage(client.pk, (added - busy_rows) // len(others), days=90)
+        loaded = size
+        sql("VACUUM ANALYZE api_clients_apiclientusage")
+        # Past days are counted again, with the new rows, on the first (untimed) view.
+        ApiClientDailyUsage.objects.all().delete()
+        pages = interleaved({"quiet": details(quiet), "busy": details(busy)}, rounds=rounds)
+        curves.add("busiest client", size, "usage rows in the table", pages["busy"], DETAILS_MS)
+        curves.add("quiet client", size, "usage rows in the table", pages["quiet"], DETAILS_MS)
+        print(f"   {size:>12,}: busiest {pages['busy']:.1f}, quiet {pages['quiet']:.1f}")
+
+
+def sweep_history(curves, *, manager, api_user, client_ids, entries, rounds):
+    """The site history report for a manager and an API-only user as entries are added."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.urls import reverse
+
+    from api_clients.models import ApiClient
+
+    content_type = ContentType.objects.get_for_model(ApiClient)
+    history = reverse("wagtailadmin_reports:site_history")
+    viewers = {"manager": logged_in(manager), "API-only user": logged_in(api_user)}
+
+    def report(client):
+        def get():
+            response = client.get(history)
+            assert response.status_code == 200, response.status_code
+
+        return get
+
+    loaded = 0
+    for _ in range(10):  # the report's first views load its templates
+        for client in viewers.values():
+            report(client)()
+    print(f"\n{HISTORY_MS} by audit entries")
+    for size in sweep_sizes(min(100, entries), entries):
+        load_history(api_user.pk, size - loaded, content_type.pk, client_ids)
+        loaded = size
+        sql("VACUUM ANALYZE api_clients_apiclientlogentry")
+        times = interleaved({who: report(c) for who, c in viewers.items()}, rounds=rounds)
+        for who, ms in times.items():
+            curves.add(who, size, "audit entries", ms, HISTORY_MS)
+        print(f"   {size:>12,}: " + ", ".join(f"{who} {ms:.1f}" for who, ms in times.items()))
+
+
+def sweep(args, url):
+    curves = Curves("scale")
+    with postgres_database(url, "register_scale_bench", keep=args.keep_database):
+        set_up_django()
+        manager, api_user, quiet, busy, others = make_sweep_clients()
+        sweep_details(
+            curves,
+            api_user=api_user,
+            quiet=quiet,
+            busy=busy,
+            others=others,
+            total_rows=int(10_000_000 * args.scale),
+            rounds=args.rounds,
+        )
+        sweep_history(
+            curves,
+            manager=manager,
+            api_user=api_user,
+            client_ids=[quiet.pk, busy.pk],
+            entries=int(1_000_000 * args.scale),
+            rounds=args.rounds,
+        )
+        curves.write(args.json)
 
 
 if __name__ == "__main__":

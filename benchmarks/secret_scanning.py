@@ -8,6 +8,7 @@ with 1,000 clients in the table. Prints, for each size, the median time, the
 time per token, the queries run, and the ratio of time per token to that of a
 1,000-token report: work that grows with the number of tokens, not with a query
 per token, keeps that ratio near 1 for large reports. It asserts nothing.
+``--json PATH`` also writes the times as a curve for ``benchmarks/plots.py``.
 
     .venv/bin/python benchmarks/secret_scanning.py                # a temporary SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
@@ -23,7 +24,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import ROOT, postgres_database, set_up_django
+from common import ROOT, Curves, postgres_database, set_up_django
 
 CLIENT_COUNT = 1_000
 SIZES = (1, 100, 1_000, 10_000)
@@ -47,7 +48,9 @@ def own_database():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed posts per size")
+    parser.add_argument("--json", metavar="PATH", help="also write the times as a curve here")
     args = parser.parse_args()
+    curves = Curves("secret_scanning")
 
     with own_database() as (database, directory):
         settings = set_up_django()
@@ -133,6 +136,16 @@ def main():
                 f"{size:>7}{length / 1024:>9.0f}{ms:>11.1f}{ms / size:>10.4f}{queries:>9}"
                 f"{ms / size / reference:>7.2f}"
             )
+        if args.json:
+            for size, _, ms, _ in rows:
+                curves.add(
+                    "report",
+                    size,
+                    "tokens in the report",
+                    ms,
+                    "time per report (ms, median)",
+                )
+            curves.write(args.json)
 
 
 if __name__ == "__main__":

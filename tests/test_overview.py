@@ -5,6 +5,7 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +17,7 @@ from test_admin_queries import bulk_clients, bulk_usage
 from api_clients.dates import format_time, today
 from api_clients.models import ApiClient, ApiClientDailyUsage, ApiClientUsage, RefusalReason
 from api_clients.services import delete_api_client, revoke_api_client
+from api_clients.views.index import OWNER_CHOICES_LIMIT
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +235,56 @@ class TestOwnerFilterAndSearch:
         assert names(response) == ["Hers"]
         options = [text_of(o) for o in soup(response).select("select[name=owner] option")]
         assert "Priya Patel" in options and "owner" in options
+
+    def test_past_a_hundred_owners_the_owner_is_typed_not_picked(
+        self, client, manager, api_user, priya, make_client, django_assert_num_queries
+    ):
+        many = get_user_model().objects.bulk_create(
+            get_user_model()(username=f"owner-{n:03}", email=f"owner-{n:03}@example.com")
+            for n in range(OWNER_CHOICES_LIMIT)
+        )
+        bulk_clients(many, OWNER_CHOICES_LIMIT)
+        client.force_login(manager)
+        client.get(INDEX_URL)  # Warm up: content types, the session.
+        with django_assert_num_queries(11):
+            response = client.get(INDEX_URL)
+        assert soup(response).select("select[name=owner] option")  # 100 owners: a list
+
+        make_client(priya, name="Hers")
+        with django_assert_num_queries(11):
+            response = client.get(INDEX_URL, {"owner": "Priya Pat"})
+
+        assert soup(response).select("select[name=owner]") == []
+        box = soup(response).select_one("input[name=owner]")
+        assert box["value"] == "Priya Pat"
+        assert names(response) == ["Hers"]
+        response = client.get(INDEX_URL, {"owner": "owner-042@example"})
+        assert names(response) == [f"Bulk client {42}"]
+
+    @pytest.mark.parametrize(
+        ("value", "matches_hers"),
+        [
+            ("%", False),  # matched as text, not as a pattern
+            ("_", False),
+            (" ", True),  # nothing typed: every owner
+            ("\x00", True),  # not text a form takes: ignored, like a bad choice
+            ("a" * 5000, True),
+        ],
+    )
+    def test_a_typed_owner_takes_any_text(
+        self, client, manager, priya, make_client, value, matches_hers
+    ):
+        many = get_user_model().objects.bulk_create(
+            get_user_model()(username=f"owner-{n:03}") for n in range(OWNER_CHOICES_LIMIT + 1)
+        )
+        bulk_clients(many, OWNER_CHOICES_LIMIT + 1)
+        make_client(priya, name="Hers")
+        client.force_login(manager)
+
+        response = client.get(INDEX_URL, {"owner": value})
+
+        assert response.status_code == 200
+        assert ("Hers" in names(response)) is matches_hers
 
     def test_api_users_have_no_owner_filter(self, client, api_user, priya, make_client):
         make_client(api_user, name="Mine")

@@ -33,15 +33,6 @@ def owner_label(user):
     return full_name or user.get_username()
 
 
-class OwnerChoiceField(django_filters.fields.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return owner_label(obj)
-
-
-class OwnerChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = OwnerChoiceField
-
-
 class ApiClientFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -71,10 +62,40 @@ def _owners():
     ).order_by(*order, "pk")
 
 
-class ManagerApiClientFilterSet(ApiClientFilterSet):
-    """Managers see everyone's clients, so they may also narrow the list to one owner's."""
+# Up to this many owners the owner filter is a list to pick from; past it, a
+# list that long would weigh on every page of the list, so it is a text box.
+OWNER_CHOICES_LIMIT = 100
 
-    owner = OwnerChoiceFilter(label=_("Owner"), queryset=lambda request: _owners())
+
+class ManagerApiClientFilterSet(ApiClientFilterSet):
+    """Managers see everyone's clients, so they may also narrow the list to one owner's.
+
+    The owner is picked from a list of everyone who owns a live client, or,
+    past ``OWNER_CHOICES_LIMIT`` of them, typed: part of a name, username or
+    email, as the search matches it. One query either way.
+    """
+
+    owner = django_filters.ChoiceFilter(
+        label=_("Owner"), field_name="owner_id", empty_label=_("Any")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = list(_owners()[: OWNER_CHOICES_LIMIT + 1])
+        if len(owners) <= OWNER_CHOICES_LIMIT:
+            self.filters["owner"].extra["choices"] = [
+                (str(owner.pk), owner_label(owner)) for owner in owners
+            ]
+        else:
+            self.filters["owner"] = django_filters.CharFilter(
+                label=_("Owner"),
+                method=self.filter_owner_text,
+                help_text=_("Part of their name, username or email"),
+                max_length=150,
+            )
+
+    def filter_owner_text(self, queryset, name, value):
+        return queryset.filter(owner_search_q(value)) if value.strip() else queryset
 
 
 def _has_field(model, name):

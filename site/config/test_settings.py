@@ -35,3 +35,9 @@ if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCach
     _base = int(_url.path.strip("/") or 0)
     _path = f"/{(_base - int(_worker[2:])) % 16}"
     CACHES["default"]["LOCATION"] = urlunsplit(_url._replace(path=_path))  # noqa: F405
+
+# The suite's own database work (each worker creating, migrating and dropping a
+# test database, on a busy machine) may take longer than a request may. The
+# site's limit is tested through the production settings, in servers of their own.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["options"] = "-c statement_timeout=60000"  # noqa: F405
