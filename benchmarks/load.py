@@ -38,10 +38,7 @@ empties the whole database, rate-limit counters included, whatever their prefix.
 
 import argparse
 import csv
-import datetime
-import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -57,7 +54,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, postgres_database
+from common import ROOT, Curves, describe_machine, postgres_database
 
 HERE = Path(__file__).resolve().parent
 PROVIDER_COUNT = 50
@@ -325,7 +322,7 @@ def cpu_used(before, after):
 def main():
     args = parse_args()
     ab, url = require_tools()
-    load_at_start = os.getloadavg()
+    curves = Curves("load")
     results = {}  # (workers-free) (series, concurrency) -> list of runs
     problems = []
     with (
@@ -428,59 +425,27 @@ def main():
             if fault in written:
                 problems.append(f"the servers logged that the {fault}; their lines follow")
         errors = [line for line in written.splitlines() if "not answering" in line]
-        machine = describe_machine(load_at_start, args.workers)
+        extra = server_versions(args.workers)
+        machine = {**describe_machine(curves.load_at_start), **extra}
+        if args.json:
+            add_points(curves, results, args)
+            curves.write(args.json, **extra)
 
     report(results, args, database, machine, problems)
     for line in errors[:20]:
         print(f"  {line}")
-    if args.json:
-        write_json(args.json, results, args, machine)
 
 
-def describe_machine(load_at_start, workers):
-    import django
+def server_versions(workers):
+    """What ``describe_machine`` does not say: the server and the load generator."""
     import gunicorn
-    import redis
-    import wagtail
-    from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgresql = cursor.fetchone()[0].split()[0]
-    redis_version = None
-    if os.environ.get("REDIS_URL"):
-        client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=5)
-        try:
-            redis_version = client.info("server")["redis_version"]
-        finally:
-            client.close()
-    ab_version = subprocess.run(["ab", "-V"], capture_output=True, text=True).stdout  # noqa: S607
-    model = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor() or "unknown",
-        )
-        if Path("/proc/cpuinfo").exists()
-        else platform.processor() or "unknown"
-    )
+    ab = subprocess.run(["ab", "-V"], capture_output=True, text=True).stdout  # noqa: S607
+    found = re.search(r"Version ([\w.-]+)", ab)
     return {
-        "cpu": model,
-        "cpu_count": os.cpu_count(),
-        "load_average_start": [round(value, 2) for value in load_at_start],
-        "load_average_end": [round(value, 2) for value in os.getloadavg()],
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "wagtail": wagtail.__version__,
-        "postgresql": postgresql,
-        "redis": redis_version,
         "gunicorn": gunicorn.__version__,
         "gunicorn_workers": workers,
-        "ab": (re.search(r"Version ([\w.-]+)", ab_version) or [None, None])[1],
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "ab": found[1] if found else None,
     }
 
 
@@ -549,38 +514,21 @@ def report(results, args, database, machine, problems):
         print("\nEvery answered request of a known client was recorded; every status as expected.")
 
 
-def write_json(path, results, args, machine):
-    points = []
-
-    def add(series, x, y, y_label):
-        points.append(
-            {"series": series, "x": x, "x_label": X_LABEL, "y": round(y, 3), "y_label": y_label}
-        )
-
+def add_points(curves, results, args):
     for series in args.series:
         for concurrency in args.concurrency:
             rate, p50, p95, p99, cpu = summary(results[(series, concurrency)])
-            add(series, concurrency, rate, "requests per second")
-            add(series, concurrency, p50, "median latency (ms)")
-            add(series, concurrency, p95, "95th percentile latency (ms)")
-            add(series, concurrency, p99, "99th percentile latency (ms)")
-            add(series, concurrency, cpu, "server CPU per request (ms)")
+            for y, y_label in (
+                (rate, "requests per second"),
+                (p50, "median latency (ms)"),
+                (p95, "95th percentile latency (ms)"),
+                (p99, "99th percentile latency (ms)"),
+                (cpu, "server CPU per request (ms)"),
+            ):
+                curves.add(series, concurrency, X_LABEL, y, y_label)
     for concurrency, (throughput, cpu) in ratios(results, args).items():
-        add("throughput", concurrency, throughput, "token / no auth")
-        add("CPU per request (inverted)", concurrency, cpu, "token / no auth")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A point a line, so that a rerun's diff reads point by point.
-    lines = ",\n".join(f"  {json.dumps(point)}" for point in points)
-    text = (
-        f'{{\n "benchmark": "load",\n "machine": {json.dumps(machine)},\n'
-        f' "points": [\n{lines}\n ]\n}}\n'
-    )
-    json.loads(text)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    partial.replace(path)
-    print(f"Wrote {len(points)} points to {path}")
+        curves.add("throughput", concurrency, X_LABEL, throughput, "token / no auth")
+        curves.add("CPU per request, inverted", concurrency, X_LABEL, cpu, "token / no auth")
 
 
 if __name__ == "__main__":
