@@ -133,19 +133,25 @@ def test_a_database_that_fails_the_usage_write_withholds_the_answer_with_503_jso
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("synchronous", [True, False])
-def test_every_request_is_recorded_whichever_way_the_row_is_committed(
+def test_every_request_is_recorded_or_counted_whichever_way_it_is_committed(
     live_server, api_user, make_client, settings, synchronous
 ):
-    settings.API_CLIENTS = {**django_settings.API_CLIENTS, "USAGE_SYNCHRONOUS_COMMIT": synchronous}
+    settings.API_CLIENTS = {
+        **django_settings.API_CLIENTS,
+        "USAGE_SYNCHRONOUS_COMMIT": synchronous,
+        "CLIENT_RATE_LIMIT": "4/min",
+    }
     api_client, token = make_client(api_user)
 
-    statuses = [http(live_server.url, PROVIDERS, bearer(token))[0] for _ in range(5)]
+    statuses = [http(live_server.url, PROVIDERS, bearer(token))[0] for _ in range(3)]
     statuses.append(http(live_server.url, "/api/v1/providers/999999", bearer(token))[0])
+    # Past the limit: the first refusal is a row, the next ones a count for the day.
+    statuses += [http(live_server.url, PROVIDERS, bearer(token))[0] for _ in range(3)]
 
-    assert statuses == [200] * 5 + [404]
-    assert sorted(api_client.usage_records.values_list("status_code", flat=True)) == [200] * 5 + [
-        404
-    ]
+    assert statuses == [200, 200, 200, 404, 429, 429, 429]
+    rows = api_client.usage_records.values_list("status_code", flat=True)
+    assert sorted(rows) == [200, 200, 200, 404, 429]
+    assert api_client.daily_usage.get().unrecorded == 2
 
 
 @pytest.mark.django_db(transaction=True)
