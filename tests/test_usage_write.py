@@ -2,8 +2,9 @@
 
 A usage row is written before the answer leaves, in the request's own thread
 (``ApiClientUsageMiddleware``). So a view that fails is recorded with its 500,
-a client that hangs up before its answer is recorded all the same, and a
-database that fails the write withholds the answer (503 JSON), never a 500.
+a client that hangs up before its answer, or stops reading a streamed one, is
+recorded all the same, and a database that fails the write withholds the
+answer (503 JSON), never a 500.
 
 ``USAGE_SYNCHRONOUS_COMMIT`` decides, on PostgreSQL, whether the row's commit
 waits for the write-ahead log to reach the disk; that is seen on a private
@@ -109,6 +110,34 @@ def test_a_client_that_hangs_up_before_its_answer_is_still_recorded(
     assert wait_for(ApiClientUsage.objects.exists)
     usage = ApiClientUsage.objects.get()
     assert (usage.client_id, usage.status_code) == (api_client.pk, 200)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_answer_the_client_stops_reading_is_still_recorded(
+    live_server, api_user, make_client, settings, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "sites"))
+    settings.ROOT_URLCONF = "streaming_urls"
+    api_client, token = make_client(api_user)
+    address = urlsplit(live_server.url)
+
+    with socket.create_connection((address.hostname, address.port), timeout=PATIENCE) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(
+            f"GET /api/streaming-test/stream HTTP/1.1\r\nHost: {address.hostname}\r\n"
+            f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode()
+        )
+        first = sock.recv(65536)
+    # Closed after the first bytes, with almost all of the answer still to come.
+    assert first.startswith(b"HTTP/1.1 200")
+
+    assert wait_for(ApiClientUsage.objects.exists)
+    usage = ApiClientUsage.objects.get()
+    assert (usage.client_id, usage.status_code, usage.path) == (
+        api_client.pk,
+        200,
+        "/api/streaming-test/stream",
+    )
 
 
 @pytest.mark.django_db(transaction=True)
