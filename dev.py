@@ -94,6 +94,24 @@ def test(args):
     sys.exit(result.returncode)
 
 
+def gunicorn_command(bind):
+    """The production server's command line (gunicorn reads ``WEB_CONCURRENCY`` for workers)."""
+    return [
+        str(VENV / "bin" / "gunicorn"),
+        "config.wsgi:application",
+        "--pythonpath",
+        str(ROOT / "site"),
+        "--bind",
+        bind,
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "10",
+        # Several app servers may share a machine; gunicorn's control socket has one path.
+        "--no-control-socket",
+    ]
+
+
 def serve(args):
     """Production: install, collect static files, migrate, then gunicorn with DEBUG off."""
     parser = bind_parser("serve")
@@ -108,20 +126,7 @@ def serve(args):
     manage("collectstatic", "--no-input", "--verbosity", "0", env=env)
     # Migrations may take longer than a request is allowed to.
     manage("migrate", "--no-input", env={**env, "DATABASE_STATEMENT_TIMEOUT": "0"})
-    gunicorn = [
-        str(VENV / "bin" / "gunicorn"),
-        "config.wsgi:application",
-        "--pythonpath",
-        str(ROOT / "site"),
-        "--bind",
-        options.bind,
-        "--timeout",
-        "30",
-        "--graceful-timeout",
-        "10",
-        # Several app servers may share a machine; gunicorn's control socket has one path.
-        "--no-control-socket",
-    ]
+    gunicorn = gunicorn_command(options.bind)
     print(f"Serving on http://{options.bind}/ (DEBUG off)", flush=True)
     # The server takes this process's place, so a signal to it reaches gunicorn.
     os.chdir(ROOT)

@@ -20,9 +20,8 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.connection import ConnectionProxy
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from ninja.errors import HttpError, Throttled
@@ -138,6 +137,28 @@ return count
 _REDIS_COUNT_SHA = hashlib.sha1(_REDIS_COUNT_SCRIPT.encode()).hexdigest()  # noqa: S324
 
 
+def _redis_client(backend, key):
+    """The Redis client to count on, made once per cache connection rather than per request.
+
+    Django's Redis cache makes a new ``redis.Redis`` for every operation, and
+    making one (its table of reply parsers) cost more than the round trip.
+    Its writes always go to the first server's pool, so one client serves
+    them all. A cache client of another class (one that picks a server by
+    key, say) is asked every time.
+    """
+    cache_client = backend._cache
+    if type(cache_client) is not RedisCacheClient:
+        return cache_client.get_client(key, write=True)
+    redis = cache_client.__dict__.get(_REDIS_CLIENT_ATTRIBUTE)
+    if redis is None:
+        redis = cache_client.get_client(key, write=True)
+        setattr(cache_client, _REDIS_CLIENT_ATTRIBUTE, redis)
+    return redis
+
+
+_REDIS_CLIENT_ATTRIBUTE = "_api_clients_writer"
+
+
 def _redis_count(backend, key, timeout):
     """One EVALSHA on Django's Redis cache: the new count, the key given its expiry.
 
@@ -147,7 +168,7 @@ def _redis_count(backend, key, timeout):
     from redis.exceptions import NoScriptError  # only with Django's Redis cache, which needs it
 
     key = backend.make_and_validate_key(key)
-    redis = backend._cache.get_client(key, write=True)
+    redis = _redis_client(backend, key)
     try:
         return int(redis.evalsha(_REDIS_COUNT_SHA, 1, key, timeout))
     except NoScriptError:
@@ -247,7 +268,9 @@ class ApiClientAuth(HttpAuthBase):
             raise Unauthorized()
         return check.client
 
-    @method_decorator(sensitive_variables("token"))
+    # Applied to the function itself, not through method_decorator, which
+    # decorates the bound method again on every call.
+    @sensitive_variables("token")
     def check(self, request):
         """Decide about the request's token and count it against its rate limit."""
         token = self._token_from_header(request)

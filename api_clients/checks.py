@@ -127,6 +127,18 @@ def check_api_clients_settings(app_configs, **kwargs):
                 id="api_clients.E020",
             )
         )
+    synchronous = configured.get("USAGE_SYNCHRONOUS_COMMIT", DEFAULTS["USAGE_SYNCHRONOUS_COMMIT"])
+    if not isinstance(synchronous, bool):
+        errors.append(
+            Error(
+                f"API_CLIENTS['USAGE_SYNCHRONOUS_COMMIT'] must be True or False, "
+                f"not {synchronous!r}.",
+                hint="True: a usage row's commit waits for the disk (nothing is lost); "
+                "False: it does not (PostgreSQL only; a database server crash can lose "
+                "the last moments' rows).",
+                id="api_clients.E021",
+            )
+        )
     errors.extend(_check_secret_scanning_keys(configured))
     errors.extend(_check_reminder_days(configured))
     if MIDDLEWARE_PATH not in settings.MIDDLEWARE:

@@ -20,6 +20,9 @@ TOKEN_PREFIX                   "rtp_"      starts every new token: letters, digi
 EXPIRY_REMINDER_DAYS           [30, 7, 1]  days before expiry that owners are emailed
 API_DOCS_URL                   ""          where the token page sends people to read the
                                            API docs (a path or URL); empty: no link
+USAGE_SYNCHRONOUS_COMMIT       True        PostgreSQL: a usage row's commit waits for the
+                                           disk; False: it does not (faster; a database
+                                           server crash can lose the last moments' rows)
 ============================== =========== ===========================================
 """
 
@@ -50,6 +53,7 @@ DEFAULTS = {
     "TOKEN_PREFIX": "rtp_",
     "EXPIRY_REMINDER_DAYS": (30, 7, 1),
     "API_DOCS_URL": "",
+    "USAGE_SYNCHRONOUS_COMMIT": True,
 }
 RATE_LIMIT_WITHOUT_CACHE_CHOICES = ("skip", "refuse")
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from wagtail.models.audit_log import BaseLogEntry, BaseLogEntryManager, LogEntryQuerySet
 
+from .conf import get_setting
 from .dates import today
 
 NAME_MAX_LENGTH = 100
@@ -111,9 +112,10 @@ class ApiClientManager(models.Manager.from_queryset(ApiClientQuerySet)):
         column, by the ORM instead, which asks the same question.
         """
         digests = list(digests)
-        sql = _client_lookup_sql(self.db, len(digests))
+        alias = self.db
+        sql = _client_lookup_sql(alias, len(digests))
         if sql is not None:
-            client = next(iter(self.raw(sql, digests + digests)), None)
+            client = self._from_lookup_row(alias, sql, digests + digests)
         else:
             client = (
                 self.select_related("owner")
@@ -126,6 +128,27 @@ class ApiClientManager(models.Manager.from_queryset(ApiClientQuerySet)):
             client.token_used = (
                 TokenUsed.CURRENT if client.token_digest in digests else TokenUsed.PREVIOUS
             )
+        return client
+
+    def _from_lookup_row(self, alias, sql, params):
+        """Run the lookup on a plain cursor and build the client as the ORM would.
+
+        The same instance ``raw()`` gives (``from_db``, values through the
+        database's converters), without its per-query setup, which cost more
+        than the query itself.
+        """
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        *values, owner_is_active = row
+        for index, converters, expression in _client_converters(alias):
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        client = self.model.from_db(alias, _client_attnames(), values)
+        client.owner_is_active = bool(owner_is_active)
         return client
 
 
@@ -274,12 +297,14 @@ class ApiClientUsageManager(models.Manager):
         """Write one usage row with a single INSERT, on every API request by a known client.
 
         The statement is built once per database (``_usage_insert``). No id is
-        read back and no save signals are sent.
+        read back and no save signals are sent. With ``USAGE_SYNCHRONOUS_COMMIT``
+        off, PostgreSQL commits it without waiting for the disk
+        (``commits_without_waiting``).
         """
         usage = self.model(**values)
         alias = router.db_for_write(self.model)
         connection = connections[alias]
-        fields, sql = _usage_insert(alias)
+        fields, sql = _usage_insert(alias, commits_without_waiting(connection))
         params = [
             field.get_db_prep_save(getattr(usage, field.attname), connection) for field in fields
         ]
@@ -338,7 +363,9 @@ class ApiClientDailyUsageManager(models.Manager):
             return
         params = [client.pk, self.model._meta.get_field("date").get_db_prep_save(date, connection)]
         with connection.cursor() as cursor:
-            cursor.execute(_daily_upsert(alias), [*params, reason])
+            cursor.execute(
+                _daily_upsert(alias, commits_without_waiting(connection)), [*params, reason]
+            )
 
 
 class ApiClientDailyUsage(models.Model):
@@ -415,19 +442,68 @@ def _client_lookup_sql(alias, digest_count):
     )
 
 
+@functools.cache
+def _client_attnames():
+    """The columns ``_client_lookup_sql`` selects first, as attribute names, in its order."""
+    return tuple(field.attname for field in ApiClient._meta.concrete_fields)
+
+
 @functools.lru_cache(maxsize=8)
-def _usage_insert(alias):
+def _client_converters(alias):
+    """(index, converters, expression) of each looked-up column the database hands back raw.
+
+    What the ORM would apply to the same columns, e.g. SQLite's text to datetimes.
+    """
+    connection = connections[alias]
+    table = ApiClient._meta.db_table
+    found = []
+    for index, field in enumerate(ApiClient._meta.concrete_fields):
+        expression = field.get_col(table)
+        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+            connection
+        )
+        if converters:
+            found.append((index, tuple(converters), expression))
+    return tuple(found)
+
+
+def commits_without_waiting(connection):
+    """Whether a usage write on ``connection`` may commit without waiting for the disk.
+
+    Only with ``USAGE_SYNCHRONOUS_COMMIT`` off, only on PostgreSQL, and only
+    when the write is a transaction of its own (autocommit, as in the
+    middleware): inside a transaction, the setting would reach the other
+    writes it commits.
+    """
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not get_setting("USAGE_SYNCHRONOUS_COMMIT")
+    )
+
+
+# Appended to a usage write that commits without waiting: sets PostgreSQL's
+# ``synchronous_commit`` to off for the statement's own transaction (the
+# third argument: local), in the same statement, so it costs no round trip.
+# The commit then returns once the row is in the write-ahead log's buffers;
+# the log writer puts it on disk within three times ``wal_writer_delay``.
+_COMMIT_WITHOUT_WAITING = " RETURNING set_config('synchronous_commit', 'off', true)"
+
+
+@functools.lru_cache(maxsize=8)
+def _usage_insert(alias, without_waiting=False):
     """INSERT one usage row: the fields to read and the statement."""
     meta = ApiClientUsage._meta
     quote = connections[alias].ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return fields, f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    return fields, sql + (_COMMIT_WITHOUT_WAITING if without_waiting else "")
 
 
 @functools.lru_cache(maxsize=8)
-def _daily_upsert(alias):
+def _daily_upsert(alias, without_waiting=False):
     """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
     meta = ApiClientDailyUsage._meta
     quote = connections[alias].ops.quote_name
@@ -441,7 +517,7 @@ def _daily_upsert(alias):
         f"VALUES (%s, %s, %s, 0, 1) "
         f"ON CONFLICT ({client}, {date}, {reason}) "
         f"DO UPDATE SET {unrecorded} = {table}.{unrecorded} + 1"
-    )
+    ) + (_COMMIT_WITHOUT_WAITING if without_waiting else "")
 
 
 # Direct foreign-key object permission tables: indexed lookups, and rows go

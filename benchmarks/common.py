@@ -148,8 +148,11 @@ class Curves:
             {"series": series, "x": x, "x_label": x_label, "y": round(y, 4), "y_label": y_label}
         )
 
-    def write(self, path):
-        """Write the file whole or not at all: a failed run leaves the previous one."""
+    def write(self, path, **machine):
+        """Write the file whole or not at all: a failed run leaves the previous one.
+
+        ``machine``: what else the benchmark ran on, beside ``describe_machine``'s.
+        """
         import json
 
         path = Path(path)
@@ -158,7 +161,7 @@ class Curves:
         points = ",\n".join(f"  {json.dumps(point)}" for point in self.points)
         text = (
             f'{{\n "benchmark": {json.dumps(self.benchmark)},\n'
-            f' "machine": {json.dumps(describe_machine(self.load_at_start))},\n'
+            f' "machine": {json.dumps({**describe_machine(self.load_at_start), **machine})},\n'
             f' "points": [\n{points}\n ]\n}}\n'
         )
         json.loads(text)

@@ -90,7 +90,9 @@ class PostgresServer:
     refuses to run as root.
     """
 
-    def __init__(self):
+    def __init__(self, **settings):
+        # Server settings (``-c name=value``) besides the port and fsync=off.
+        self.settings = settings
         self.initdb = require(_postgres_binary("initdb"), "postgresql (initdb)")
         self.pg_ctl = require(_postgres_binary("pg_ctl"), "postgresql (pg_ctl)")
         self.psql = _postgres_binary("psql")
@@ -120,6 +122,7 @@ class PostgresServer:
 
     def start(self):
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(
             self.pg_ctl,
             "-D",

@@ -300,6 +300,8 @@ API_CLIENTS = {
     "ADDRESS_RATE_LIMIT": os.environ.get("API_ADDRESS_RATE_LIMIT", "60/min"),
     "USAGE_RETENTION_DAYS": 90,
     "API_DOCS_URL": "/api/v1/docs",
+    # PostgreSQL: whether a usage row's commit waits for the disk (see the README).
+    "USAGE_SYNCHRONOUS_COMMIT": env_bool("API_USAGE_SYNCHRONOUS_COMMIT", default=True),
 }
 # Where GitHub's secret-scanning public keys come from: a URL or a local file.
 if os.environ.get("SECRET_SCANNING_KEYS"):
