@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +32,42 @@ def require(binary, what):
     if in_ci():
         pytest.fail(f"required under CI: {message}")
     pytest.skip(message)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def site_env(database_url, var_dir, **extra):
+    """The environment of the site run as in production (DEBUG off) on ``database_url``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="private-server-test-key-" + "y" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        VAR_DIR=str(var_dir),
+        PYTHONPATH=str(ROOT / "site"),
+        **extra,
+    )
+    return env
+
+
+def manage(env, *args):
+    """``manage.py`` with ``env``, as a command of its own; its output, or a failed test."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def free_port():

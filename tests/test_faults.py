@@ -9,7 +9,6 @@ fails. Time bounds are generous: they say "does not hang", not how fast.
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import PostgresServer, RedisServer, free_port, wait_for_port
+from servers import PostgresServer, RedisServer, free_port, manage, site_env, wait_for_port
 
 from api_clients import auth
 from api_clients.models import ApiClientUsage
@@ -146,36 +145,6 @@ def http(port, path, headers=None, method="GET"):
             return response.status, response.headers, response.read(), time.monotonic() - started
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read(), time.monotonic() - started
-
-
-def site_env(database_url, var_dir):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY="fault-test-key-" + "y" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        VAR_DIR=str(var_dir),
-        PYTHONPATH=str(ROOT / "site"),
-    )
-    return env
-
-
-def manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ been flushed to when the answer arrives.
 """
 
 import json
-import os
 import socket
 import struct
 import subprocess
@@ -29,7 +28,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 from helpers import bearer
-from servers import PostgresServer, free_port, wait_for_port
+from servers import PostgresServer, free_port, manage, site_env, wait_for_port
 
 from api_clients.models import ApiClientUsage
 from register.models import TrainingProvider
@@ -227,37 +226,6 @@ def quiet_postgres():
         yield server
     finally:
         server.destroy()
-
-
-def site_env(database_url, var_dir, **extra):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY="usage-write-test-key-" + "z" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        VAR_DIR=str(var_dir),
-        PYTHONPATH=str(ROOT / "site"),
-        **extra,
-    )
-    return env
-
-
-def manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
