@@ -36,7 +36,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import postgres_database, set_up_django
+from common import make_providers, postgres_database, set_up_django
 
 PROVIDER_COUNT = 50
 
@@ -73,21 +73,9 @@ def load_data():
 
     from api_clients.dates import today
     from api_clients.services import create_api_client
-    from register.models import AccreditationStatus, ProviderType, TrainingProvider
 
     call_command("migrate", verbosity=0, interactive=False)
-    TrainingProvider.objects.bulk_create(
-        TrainingProvider(
-            operating_name=f"Training provider {number:02d}",
-            legal_name=f"Training provider {number:02d} Limited",
-            provider_type=list(ProviderType)[number % 3],
-            code=f"B{number:02d}",
-            ukprn=f"1{number:07d}",
-            urn=f"{100000 + number}" if number % 3 == 1 else "",
-            accreditation_status=list(AccreditationStatus)[number % 2],
-        )
-        for number in range(1, PROVIDER_COUNT + 1)
-    )
+    make_providers(PROVIDER_COUNT, "B")
     owner = get_user_model().objects.create_user("bench", password="not-used-for-login-1")
     _, token = create_api_client(
         owner=owner, name="Benchmark", expiry_date=today() + datetime.timedelta(days=30)

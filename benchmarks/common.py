@@ -10,6 +10,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
 
 
+def make_providers(count, code_letter):
+    """``count`` live training providers, as the register API lists them."""
+    from register.models import AccreditationStatus, ProviderType, TrainingProvider
+
+    TrainingProvider.objects.bulk_create(
+        TrainingProvider(
+            operating_name=f"Training provider {number:02d}",
+            legal_name=f"Training provider {number:02d} Limited",
+            provider_type=list(ProviderType)[number % 3],
+            code=f"{code_letter}{number:02d}",
+            ukprn=f"1{number:07d}",
+            urn=f"{100000 + number}" if number % 3 == 1 else "",
+            accreditation_status=list(AccreditationStatus)[number % 2],
+        )
+        for number in range(1, count + 1)
+    )
+
+
 @contextmanager
 def postgres_database(url, prefix, keep=False):
     """Point DATABASE_URL at a database made on ``url``'s server; drop it afterwards.

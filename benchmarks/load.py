@@ -54,7 +54,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, Curves, describe_machine, postgres_database
+from common import ROOT, Curves, describe_machine, make_providers, postgres_database
 
 HERE = Path(__file__).resolve().parent
 PROVIDER_COUNT = 50
@@ -152,21 +152,9 @@ def load_data():
     from api_clients.dates import today
     from api_clients.services import create_api_client, revoke_api_client
     from api_clients.tokens import generate_token
-    from register.models import AccreditationStatus, ProviderType, TrainingProvider
 
     call_command("migrate", verbosity=0, interactive=False)
-    TrainingProvider.objects.bulk_create(
-        TrainingProvider(
-            operating_name=f"Training provider {number:02d}",
-            legal_name=f"Training provider {number:02d} Limited",
-            provider_type=list(ProviderType)[number % 3],
-            code=f"L{number:02d}",
-            ukprn=f"1{number:07d}",
-            urn=f"{100000 + number}" if number % 3 == 1 else "",
-            accreditation_status=list(AccreditationStatus)[number % 2],
-        )
-        for number in range(1, PROVIDER_COUNT + 1)
-    )
+    make_providers(PROVIDER_COUNT, "L")
     owner = get_user_model().objects.create_user("load", password="not-used-for-login-1")
     expiry = today() + dt.timedelta(days=30)
     clients = {}

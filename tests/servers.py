@@ -207,3 +207,15 @@ class PostgresServer:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres(**settings):
+    """A private PostgreSQL cluster, made and started; stopped and removed afterwards."""
+    server = PostgresServer(**settings)
+    try:
+        server.create()
+        server.start()
+        yield server
+    finally:
+        server.destroy()

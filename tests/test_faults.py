@@ -17,7 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import PostgresServer, RedisServer, free_port, manage, site_env, wait_for_port
+from servers import (
+    RedisServer,
+    free_port,
+    manage,
+    running_postgres,
+    site_env,
+    wait_for_port,
+)
 
 from api_clients import auth
 from api_clients.models import ApiClientUsage
@@ -149,13 +156,8 @@ def http(port, path, headers=None, method="GET"):
 
 @pytest.fixture(scope="module")
 def private_postgres():
-    server = PostgresServer()
-    try:
-        server.create()
-        server.start()
+    with running_postgres() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(scope="module")

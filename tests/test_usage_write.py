@@ -28,7 +28,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 from helpers import bearer
-from servers import PostgresServer, free_port, manage, site_env, wait_for_port
+from servers import free_port, manage, running_postgres, site_env, wait_for_port
 
 from api_clients.models import ApiClientUsage
 from register.models import TrainingProvider
@@ -217,15 +217,10 @@ def test_the_commit_setting_is_checked(settings, value, errors):
 def quiet_postgres():
     """A private cluster where only the site writes to the log, and the log writer
     flushes commits that did not wait only every 10 seconds."""
-    server = PostgresServer(
+    with running_postgres(
         wal_level="minimal", max_wal_senders=0, wal_writer_delay="10s", autovacuum="off"
-    )
-    try:
-        server.create()
-        server.start()
+    ) as server:
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(scope="module")
