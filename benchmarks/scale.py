@@ -129,32 +129,7 @@ def main():
 
     with postgres_database(url, "register_scale_bench", keep=args.keep_database):
         set_up_django()
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
-        from django.core.management import call_command
-        from django.utils import timezone
-
-        from api_clients.dates import today
-        from api_clients.models import ApiClient
-        from api_clients.services import create_api_client
-
-        call_command("migrate", verbosity=0, interactive=False)
-        users = get_user_model()
-        manager = users.objects.create_user("bench-manager", password="not-used-1")
-        manager.groups.add(Group.objects.get(name="API client managers"))
-        api_user = users.objects.create_user("bench-api-user", password="not-used-1")
-        api_user.groups.add(Group.objects.get(name="API users"))
-        expiry = today() + timezone.timedelta(days=300)
-        quiet, _ = create_api_client(owner=api_user, name="Quiet", expiry_date=expiry)
-        busy, _ = create_api_client(owner=api_user, name="Busy", expiry_date=expiry)
-        others = [
-            create_api_client(owner=manager, name=f"Other {n}", expiry_date=expiry)[0]
-            for n in range(50)
-        ]
-        for client in (quiet, busy, *others):  # as if made before the 30 days
-            ApiClient.objects.filter(pk=client.pk).update(
-                created_at=timezone.now() - timezone.timedelta(days=60)
-            )
+        manager, api_user, quiet, busy, others = make_clients()
 
         if "usage" in parts:
             measure_usage(api_user, quiet, busy, others, scale=args.scale, rounds=args.rounds)
@@ -167,7 +142,7 @@ def main():
                 rounds=args.rounds,
             )
         if "flood" in parts:
-            measure_flood(api_user, expiry)
+            measure_flood(api_user, quiet.expiry_date)
 
 
 def measure_usage(api_user, quiet, busy, others, *, scale, rounds):
@@ -370,7 +345,7 @@ def add_sweep_arguments(parser):
     )
 
 
-def make_sweep_clients():
+def make_clients():
     """A manager, an API-only user owning a quiet and a busy client, and 50 other clients."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -476,7 +451,7 @@ def sweep(args, url):
     curves = Curves("scale")
     with postgres_database(url, "register_scale_bench", keep=args.keep_database):
         set_up_django()
-        manager, api_user, quiet, busy, others = make_sweep_clients()
+        manager, api_user, quiet, busy, others = make_clients()
         sweep_details(
             curves,
             api_user=api_user,

@@ -35,40 +35,16 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def load(count):
+    """``count`` clients, half of them renewed; tokens of a renewed one, and an unknown one."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django.utils import timezone
-
-    from api_clients import tokens
-    from api_clients.dates import today
-    from api_clients.models import ApiClient
 
     call_command("migrate", verbosity=0, interactive=False)
     owner = get_user_model().objects.create_user("bench", password="not-used-for-login-1")
-    later = timezone.now() + datetime.timedelta(days=1)
-    batch = []
-    samples = {}
-    for number in range(count):
-        token = tokens.generate_token()
-        previous = tokens.generate_token() if number % 2 else None
-        batch.append(
-            ApiClient(
-                name=f"Client {number}",
-                expiry_date=today() + datetime.timedelta(days=30),
-                owner=owner,
-                token_digest=tokens.digest(token),
-                token_hint=tokens.hint(token),
-                previous_token_digest=tokens.digest(previous) if previous else None,
-                previous_token_expires_at=later if previous else None,
-            )
-        )
-        if number == count // 2 + 1:
-            samples = {"current": token, "previous": previous}
-    ApiClient.objects.bulk_create(batch, batch_size=5000)
+    samples = add_clients(owner, 0, count)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    samples["unknown"] = tokens.generate_token()
     return samples
 
 

@@ -70,6 +70,26 @@ def manage(env, *args):
     return result.stdout
 
 
+def migrate_with_a_client(env, name):
+    """Migrate the site's database through ``manage.py`` and make one API client; its token.
+
+    The token only ever passes through the command's output, never a file.
+    """
+    manage(env, "migrate", "--no-input")
+    return manage(
+        env,
+        "shell",
+        "-c",
+        "import datetime\n"
+        "from django.contrib.auth.models import User\n"
+        "from api_clients.services import create_api_client\n"
+        "owner = User.objects.create_user('owner')\n"
+        f"client, token = create_api_client(owner=owner, name={name!r}, "
+        "expiry_date=datetime.date.today() + datetime.timedelta(days=30))\n"
+        "print(token)",
+    ).split()[-1]
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

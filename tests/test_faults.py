@@ -20,7 +20,7 @@ import pytest
 from servers import (
     RedisServer,
     free_port,
-    manage,
+    migrate_with_a_client,
     running_postgres,
     site_env,
     wait_for_port,
@@ -164,19 +164,7 @@ def private_postgres():
 def site_on_private_postgres(private_postgres, tmp_path_factory):
     """gunicorn serving the site on the private PostgreSQL; yields (port, token)."""
     env = site_env(private_postgres.url, tmp_path_factory.mktemp("var"))
-    manage(env, "migrate", "--no-input")
-    token = manage(
-        env,
-        "shell",
-        "-c",
-        "import datetime\n"
-        "from django.contrib.auth.models import User\n"
-        "from api_clients.services import create_api_client\n"
-        "owner = User.objects.create_user('owner')\n"
-        "client, token = create_api_client(owner=owner, name='Fault test', "
-        "expiry_date=datetime.date.today() + datetime.timedelta(days=30))\n"
-        "print(token)",
-    ).split()[-1]
+    token = migrate_with_a_client(env, "Fault test")
     port = free_port()
     log = tmp_path_factory.mktemp("log") / "server.log"
     with log.open("w") as log_file:

@@ -28,7 +28,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 from helpers import bearer
-from servers import free_port, manage, running_postgres, site_env, wait_for_port
+from servers import (
+    free_port,
+    migrate_with_a_client,
+    running_postgres,
+    site_env,
+    wait_for_port,
+)
 
 from api_clients.models import ApiClientUsage
 from register.models import TrainingProvider
@@ -231,19 +237,7 @@ def gunicorn_sites(quiet_postgres, tmp_path_factory):
     """
     var_dir = tmp_path_factory.mktemp("var")
     env = site_env(quiet_postgres.url, var_dir)
-    manage(env, "migrate", "--no-input")
-    token = manage(
-        env,
-        "shell",
-        "-c",
-        "import datetime\n"
-        "from django.contrib.auth.models import User\n"
-        "from api_clients.services import create_api_client\n"
-        "owner = User.objects.create_user('owner')\n"
-        "client, token = create_api_client(owner=owner, name='Usage write test', "
-        "expiry_date=datetime.date.today() + datetime.timedelta(days=30))\n"
-        "print(token)",
-    ).split()[-1]
+    token = migrate_with_a_client(env, "Usage write test")
     sites, servers = {}, []
     try:
         for name, synchronous in (("durable", "true"), ("no wait", "false")):
