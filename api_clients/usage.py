@@ -215,11 +215,25 @@ def summarise_usage(client, *, recent=20):
         )
         for row in _save_rolled_up({client.pk: missing}, counts):
             add(row.date, row.reason, row.recorded)
-    live = _raw_counts(
-        usage, _site_day_start(max(live_from, first_day)), _site_day_start(last_day + ONE_DAY)
-    )
-    for (_client_id, date, reason), count in live.items():
-        add(date, reason, count)
+    live_start = max(live_from, first_day)
+    if live_start == last_day:
+        # Only today is live (but for a few minutes after midnight): its rows are
+        # counted by reason alone, without working out each row's day.
+        live = (
+            usage.filter(
+                requested_at__gte=_site_day_start(last_day),
+                requested_at__lt=_site_day_start(last_day + ONE_DAY),
+            )
+            .values("refusal_reason")
+            .annotate(count=Count("id"))
+            .order_by()
+        )
+        for row in live:
+            add(last_day, row["refusal_reason"], row["count"])
+    else:
+        live = _raw_counts(usage, _site_day_start(live_start), _site_day_start(last_day + ONE_DAY))
+        for (_client_id, date, reason), count in live.items():
+            add(date, reason, count)
 
     days = [
         Day(date, requests[date], refused[date])
