@@ -48,6 +48,17 @@ def load(count):
     return samples
 
 
+def median_ms(cursor, statement, params, lookups):
+    """The median time, in ms, of running ``statement`` ``lookups`` times and reading its rows."""
+    times = []
+    for _ in range(lookups):
+        started = time.perf_counter()
+        cursor.execute(statement, params)
+        cursor.fetchall()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
 def first_release_sql(digest_count):
     """The first release's lookup: the current digest only."""
     from api_clients.models import _client_lookup_sql
@@ -88,13 +99,7 @@ def main():
                 print("\n".join(f"  {row[0]}" for row in cursor.fetchall()))
 
             def median(statement, params):
-                times = []
-                for _ in range(args.lookups):
-                    started = time.perf_counter()
-                    cursor.execute(statement, params)
-                    cursor.fetchall()
-                    times.append(time.perf_counter() - started)
-                return statistics.median(times) * 1000
+                return median_ms(cursor, statement, params, args.lookups)
 
             current = list(tokens.candidate_digests(samples["current"]))
             before = median(old_sql, current)
@@ -172,13 +177,7 @@ def sweep(args, url):
                 cursor.execute("VACUUM ANALYZE api_clients_apiclient")
 
                 def median(statement, params, cursor=cursor):
-                    times = []
-                    for _ in range(args.lookups):
-                        started = time.perf_counter()
-                        cursor.execute(statement, params)
-                        cursor.fetchall()
-                        times.append(time.perf_counter() - started)
-                    return statistics.median(times) * 1000
+                    return median_ms(cursor, statement, params, args.lookups)
 
                 digests = {
                     which: tokens.candidate_digests(token) for which, token in samples.items()
