@@ -56,7 +56,8 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.fill("#id_expiry_date_month", "4")
     page.fill("#id_expiry_date_year", str(next_year))
     page.get_by_role("button", name="Continue").click()
-    assert page.title().startswith("Error: ")
+    # The title changes once the answer to the POST has loaded; wait for it.
+    expect(page).to_have_title(re.compile(r"^Error: "))
     summary = page.locator("[data-error-summary]")
     assert "Enter client name" in summary.inner_text()
     assert "Expiry date must be a real date" in summary.inner_text()
@@ -73,8 +74,8 @@ def test_manager_journey(page, live_server, people, sign_in, screenshot, axe, ma
 
     # Change the name from the check page, then come back to it.
     page.get_by_role("link", name="Change client name").click()
-    assert page.input_value("#id_name") == "Placement service"
-    assert page.input_value("#id_expiry_date_day") == str(expiry.day)
+    expect(page.locator("#id_name")).to_have_value("Placement service")
+    expect(page.locator("#id_expiry_date_day")).to_have_value(str(expiry.day))
     page.fill("#id_name", "Placement matching service")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/new/check/")
@@ -369,7 +370,8 @@ def test_renewal_journey(page, live_server, people, sign_in, screenshot, axe, ma
     page.fill("#id_expiry_date_month", "2")
     page.fill("#id_expiry_date_year", str(today().year + 1))
     page.get_by_role("button", name="Continue").click()
-    assert page.title().startswith("Error: ")
+    # The title changes once the answer to the POST has loaded; wait for it.
+    expect(page).to_have_title(re.compile(r"^Error: "))
     summary = page.locator("[data-error-summary]")
     assert "Expiry date must be a real date" in summary.inner_text()
     assert "Select when the current token should stop working" in summary.inner_text()
