@@ -7,9 +7,12 @@ table, with whitespace collapsed.
 
 import datetime
 import json
+import pickle
 import re
 
 from bs4 import BeautifulSoup
+from django.core.cache import caches
+from django.db import connection
 from django.urls import reverse
 
 from api_clients.dates import add_months, format_date, today
@@ -235,3 +238,44 @@ def unreadable_drafts(good):
     if "overlap" in good:
         yield {**good, "overlap": "forever"}
         yield {**good, "overlap": ["24h"]}
+
+
+def all_database_text():
+    """Every value in every table, as text: where a token must never be."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            found.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(found)
+
+
+def all_cache_text():
+    """Every value in the shared cache (local memory or Redis), as text."""
+    cache = caches["default"]
+    backend = type(cache).__name__
+    if backend == "LocMemCache":
+        values = [pickle.loads(value) for value in cache._cache.values()]  # noqa: S301
+        return repr(values)
+    if backend == "RedisCache":
+        redis = cache._cache.get_client()
+        return repr([redis.get(key) for key in redis.scan_iter()])
+    raise AssertionError(f"Cannot read a {backend}")
+
+
+def all_session_text():
+    from django.contrib.sessions.models import Session
+
+    return "\n".join(repr(session.get_decoded()) for session in Session.objects.all())
+
+
+def assert_kept_nowhere(token, responses, browser, caplog):
+    """A token shown once is in no redirect, session, table, cache entry, cookie or log."""
+    assert all(token not in response.get("Location", "") for response in responses)
+    assert token not in all_session_text()
+    assert token not in all_database_text()
+    caches["default"].set("probe", "the cache is read")
+    assert "the cache is read" in all_cache_text()
+    assert token not in all_cache_text()
+    assert token not in repr(browser.cookies)
+    assert token not in caplog.text
