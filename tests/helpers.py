@@ -157,6 +157,15 @@ def hidden_value(response, name):
     return element.get("value") if element is not None else None
 
 
+def rename_through_the_admin(client, api_client, name):
+    """Both steps, as a person takes them: the form, then the check page's button."""
+    client.post(url("rename", api_client), {"name": name})
+    check = client.get(url("rename_check", api_client))
+    return client.post(
+        url("rename_check", api_client), {"submission": hidden_value(check, "submission")}
+    )
+
+
 def in_days(days):
     return today() + datetime.timedelta(days=days)
 

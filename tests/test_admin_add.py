@@ -635,9 +635,12 @@ class TestRenameValidation:
         api_client, _ = make_client(api_user, name="My feed")
         client.force_login(api_user)
         client.post(url("rename", api_client), {"name": "New feed"})
+        check = client.get(url("rename_check", api_client))
         make_client(api_user, name="new FEED")
 
-        response = client.post(url("rename_check", api_client))
+        response = client.post(
+            url("rename_check", api_client), {"submission": hidden_value(check, "submission")}
+        )
 
         assert_shows_error(
             response,

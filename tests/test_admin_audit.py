@@ -14,6 +14,7 @@ from helpers import (
     add_data,
     hidden_value,
     page_title,
+    rename_through_the_admin,
     soup,
     text_of,
     url,
@@ -59,8 +60,7 @@ class TestEveryChangeIsLogged:
     def test_create_rename_revoke_and_delete_through_the_admin(self, client, api_user, manager):
         client.force_login(api_user)
         api_client = add_through_the_admin(client, "Old name")
-        client.post(url("rename", api_client), {"name": "New name"})
-        client.post(url("rename_check", api_client))
+        rename_through_the_admin(client, api_client, "New name")
         client.force_login(manager)
         client.post(url("revoke", api_client))
 
@@ -106,8 +106,8 @@ class TestEveryChangeIsLogged:
         before = ApiClientLogEntry.objects.count()
 
         # A rename to the same name, an invalid one, and pages only looked at.
-        client.post(url("rename", api_client), {"name": "Same"})
-        client.post(url("rename_check", api_client))
+        saved = rename_through_the_admin(client, api_client, "Same")
+        assert saved["Location"] == url("inspect", api_client)
         client.post(url("rename", api_client), {"name": ""})
         client.get(url("revoke", api_client))
         client.get(url("delete", api_client))

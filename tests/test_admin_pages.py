@@ -12,6 +12,7 @@ from helpers import (
     caption,
     expire,
     heading,
+    hidden_value,
     links,
     main,
     main_text,
@@ -23,11 +24,12 @@ from helpers import (
     table_headers,
     table_rows,
     text_of,
+    unreadable_drafts,
     url,
 )
 
 from api_clients.dates import format_date, format_time, today
-from api_clients.models import ApiClient, ApiClientUsage
+from api_clients.models import ApiClient, ApiClientLogEntry, ApiClientUsage
 from api_clients.services import delete_api_client, revoke_api_client
 
 pytestmark = pytest.mark.django_db
@@ -501,7 +503,11 @@ class TestRename:
         # Nothing changes before the answers are confirmed.
         assert ApiClient.objects.get(pk=api_client.pk).name == "Old name"
 
-        done = client.post(url("rename_check", api_client), follow=True)
+        done = client.post(
+            url("rename_check", api_client),
+            {"submission": hidden_value(check, "submission")},
+            follow=True,
+        )
 
         assert done.redirect_chain == [(url("inspect", api_client), 302)]
         assert messages(done) == [("success", "API client updated")]
@@ -532,6 +538,50 @@ class TestRename:
         assert soup(form_page).select_one("input#id_name")["value"] == "Old name"
         # The abandoned answer is forgotten: the check page sends back to the form.
         assert client.get(url("rename_check", api_client))["Location"] == url("rename", api_client)
+
+    def test_a_check_page_from_another_tab_saves_nothing(self, client, api_user, make_client):
+        api_client, _ = make_client(api_user, name="Old name")
+        client.force_login(api_user)
+        # Two tabs: each asks for a name, the second's answers replace the first's.
+        client.post(url("rename", api_client), {"name": "First tab"})
+        first = client.get(url("rename_check", api_client))
+        client.post(url("rename", api_client), {"name": "Second tab"})
+
+        stale = client.post(
+            url("rename_check", api_client),
+            {"submission": hidden_value(first, "submission")},
+            follow=True,
+        )
+
+        # Not the name the first tab did not show: the answers to check again.
+        assert stale.redirect_chain == [(url("rename_check", api_client), 302)]
+        assert messages(stale) == [("warning", "Check your answers again before you continue.")]
+        assert summary(stale)["Client name"][0] == "Second tab"
+        assert ApiClient.objects.get(pk=api_client.pk).name == "Old name"
+        assert not ApiClientLogEntry.objects.filter(action="api_clients.rename").exists()
+        # Nor does a POST without the page's key.
+        assert client.post(url("rename_check", api_client))["Location"] == url(
+            "rename_check", api_client
+        )
+        assert ApiClient.objects.get(pk=api_client.pk).name == "Old name"
+
+    @pytest.mark.parametrize(
+        "draft", ["Bare name", *unreadable_drafts({"name": "Example"})], ids=repr
+    )
+    def test_answers_it_cannot_read_send_it_back_to_the_form(
+        self, client, api_user, make_client, draft
+    ):
+        api_client, _ = make_client(api_user, name="Old name")
+        client.force_login(api_user)
+        session = client.session
+        # A bare name is what an older release kept.
+        session[f"api_clients:rename:{api_client.pk}"] = draft
+        session.save()
+
+        assert client.get(url("rename_check", api_client))["Location"] == url("rename", api_client)
+        response = client.post(url("rename_check", api_client), {"submission": "a" * 32})
+        assert response["Location"] == url("rename", api_client)
+        assert ApiClient.objects.get(pk=api_client.pk).name == "Old name"
 
     @pytest.mark.parametrize("state", ["expired", "revoked"])
     @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from helpers import (
 
 from api_clients.models import ApiClient
 from api_clients.services import delete_api_client
-from api_clients.views import add, rename, renew
+from api_clients.views.drafts import draft_key
 
 pytestmark = pytest.mark.django_db
 
@@ -132,13 +132,13 @@ def log_in_with_answers_waiting(client, user, api_client):
     # could not have answered them), under the flows' own names.
     session = client.session
     submission = uuid.uuid4().hex
-    session[add.DRAFT_KEY] = {
+    session[draft_key("add")] = {
         "name": ADDED,
         "expiry_date": in_days(20).isoformat(),
         "submission": submission,
     }
-    session[rename.draft_key(api_client)] = RENAMED
-    session[renew.draft_key(api_client)] = {
+    session[draft_key("rename", api_client)] = {"name": RENAMED, "submission": submission}
+    session[draft_key("renew", api_client)] = {
         "expiry_date": RENEWED_UNTIL.isoformat(),
         "overlap": "1h",
         "submission": submission,
@@ -173,6 +173,7 @@ def test_permission_matrix(client, users, make_client, page, method, role, expec
         "add": add_data(name="Posted name"),
         "add_check": {"submission": submission},
         "renew_check": {"submission": submission},
+        "rename_check": {"submission": submission},
         "rename": {"name": "Posted name"},
         "renew": {**add_data(expiry_date=in_days(50)), "overlap": "24h"},
     }.get(page, {})
@@ -404,6 +405,7 @@ class TestCsrf:
         return {
             "add": add_data(name="Forged"),
             "add_check": {"submission": submission},
+            "rename_check": {"submission": submission},
             "rename": {"name": "Forged"},
         }.get(page, {})
 

@@ -9,12 +9,9 @@ click, two requests at once) finds the client it made and goes to its page.
 """
 
 import datetime
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -25,39 +22,28 @@ from ..dates import format_date
 from ..forms import ApiClientForm
 from ..services import AlreadySubmitted, create_api_client, find_submitted
 from .base import ApiClientPageMixin, FormPageMixin
+from .drafts import DraftFormMixin, DraftMixin, token_response
 
-DRAFT_KEY = "api_clients:add"
 ALREADY_CREATED = _("This API client has already been created. Its token cannot be shown again.")
 
 
-def get_draft(request):
-    return ApiClientForm.draft_from_session(request.session.get(DRAFT_KEY))
+class AddDraftMixin(DraftMixin):
+    draft_flow = "add"
+    draft_form = ApiClientForm
+    draft_form_page = "add"
+    draft_check_page = "add_check"
 
 
-class AddView(FormPageMixin, ApiClientPageMixin, FormView):
+class AddView(FormPageMixin, DraftFormMixin, AddDraftMixin, ApiClientPageMixin, FormView):
     permission_required = "add"
     template_name = "api_clients/add.html"
     page_title = _("Add API client")
     form_class = ApiClientForm
 
-    def get(self, request, *args, **kwargs):
-        if "change" not in request.GET:
-            # A fresh start: forget answers from an abandoned attempt.
-            request.session.pop(DRAFT_KEY, None)
-        return super().get(request, *args, **kwargs)
-
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["owner"] = self.request.user
-        draft = get_draft(self.request)
-        if self.request.method == "GET" and draft:
-            # "Change" from the check page: the answers come back (as cleaned).
-            kwargs["initial"] = ApiClientForm.initial_from_answers(draft)
         return kwargs
-
-    def form_valid(self, form):
-        self.request.session[DRAFT_KEY] = {**form.answers, "submission": uuid.uuid4().hex}
-        return redirect(self.url_for("add_check"))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -66,15 +52,15 @@ class AddView(FormPageMixin, ApiClientPageMixin, FormView):
         return context
 
 
-class AddCheckView(ApiClientPageMixin, TemplateView):
+class AddCheckView(AddDraftMixin, ApiClientPageMixin, TemplateView):
     permission_required = "add"
     template_name = "api_clients/check.html"
     page_title = _("Check your answers")
 
     def get(self, request, *args, **kwargs):
-        draft = get_draft(request)
+        draft = self.get_draft()
         if draft is None:
-            return redirect(self.url_for("add"))
+            return self.back_to_form()
         made = find_submitted(request.user, draft["submission"])
         if made is not None:
             # Back from the token page: the client exists, its token is gone.
@@ -122,17 +108,15 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
     @method_decorator(sensitive_variables("token"))
     def post(self, request, *args, **kwargs):
         submission = request.POST.get("submission", "")
-        draft = get_draft(request)
+        draft = self.get_draft()
         # This page's submission, or the session's (Back, then a stale page), made a client.
         made = find_submitted(request.user, submission, draft and draft["submission"])
         if made:
             return self._already_created(made)
         if draft is None:
-            return redirect(self.url_for("add"))
+            return self.back_to_form()
         if submission != draft["submission"]:
-            # A stale page from another attempt: show the current answers.
-            messages.warning(request, _("Check your answers again before you continue."))
-            return redirect(self.url_for("add_check"))
+            return self.check_again()
 
         # Checked again by the same rules: a day may have passed, a name been taken.
         form = ApiClientForm.from_answers(draft, owner=request.user)
@@ -155,20 +139,11 @@ class AddCheckView(ApiClientPageMixin, TemplateView):
             return self._invalid(form)
 
         self.page_title = _("API client token created")
-        response = TemplateResponse(
+        return token_response(
             request,
             "api_clients/created.html",
-            {
-                **self.get_context_data(),
-                "client": client,
-                "token": token,
-            },
+            {**self.get_context_data(), "client": client, "token": token},
         )
-        # The token is in this response only: no cache may keep it.
-        add_never_cache_headers(response)
-        patch_cache_control(response, no_store=True, private=True)
-        response["Pragma"] = "no-cache"
-        return response
 
     def _invalid(self, form):
         return self.sibling(AddView).form_invalid(form)

@@ -1,6 +1,10 @@
-"""Rename an active client in two steps: the new name, then check your answers."""
+"""Rename an active client in two steps: the new name, then check your answers.
 
-from django.shortcuts import redirect
+The new name waits in the session between the steps (see ``drafts``); the
+check page sends back its submission key, so that a page left open from
+another attempt cannot save a name it did not show.
+"""
+
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
@@ -10,40 +14,34 @@ from ..forms import RenameApiClientForm
 from ..lifecycle import ApiClientError, Change
 from ..services import rename_api_client
 from .base import ApiClientObjectMixin, FormPageMixin
+from .drafts import DraftFormMixin, DraftMixin
 
 
-def draft_key(client):
-    return f"api_clients:rename:{client.pk}"
-
-
-class RenameMixin(ApiClientObjectMixin):
+class RenameMixin(DraftMixin, ApiClientObjectMixin):
     permission_required = None
     any_permission_required = ["add", "change"]
     object_action = "change"
     lifecycle_change = Change.RENAME
+    draft_flow = "rename"
+    draft_form = RenameApiClientForm
+    draft_form_page = "rename"
+    draft_check_page = "rename_check"
 
 
-class RenameView(FormPageMixin, RenameMixin, FormView):
+class RenameView(FormPageMixin, DraftFormMixin, RenameMixin, FormView):
     template_name = "api_clients/rename.html"
     page_title = _("Change client name")
     breadcrumb_label = _("Change client name")
     form_class = RenameApiClientForm
 
+    def get_initial(self):
+        # Without answers to come back to, the form starts from the current name.
+        return super().get_initial() or {"name": self.object.name}
+
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["client"] = self.object
-        draft = self.request.session.get(draft_key(self.object))
-        if self.request.method == "GET":
-            if "change" in self.request.GET and isinstance(draft, str):
-                kwargs["initial"] = {"name": draft}
-            else:
-                self.request.session.pop(draft_key(self.object), None)
-                kwargs["initial"] = {"name": self.object.name}
         return kwargs
-
-    def form_valid(self, form):
-        self.request.session[draft_key(self.object)] = form.cleaned_data["name"]
-        return redirect(self.url_for("rename_check", self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -61,46 +59,49 @@ class RenameCheckView(RenameMixin, TemplateView):
     page_title = _("Check your answers")
     breadcrumb_label = _("Check your answers")
 
-    def get_draft(self):
-        draft = self.request.session.get(draft_key(self.object))
-        return draft if isinstance(draft, str) else None
-
     def get(self, request, *args, **kwargs):
-        if self.get_draft() is None:
-            return redirect(self.url_for("rename", self.object))
-        return super().get(request, *args, **kwargs)
+        draft = self.get_draft()
+        if draft is None:
+            return self.back_to_form()
+        return self.render_to_response(self.get_context_data(draft=draft))
 
     def post(self, request, *args, **kwargs):
-        name = self.get_draft()
-        if name is None:
-            return redirect(self.url_for("rename", self.object))
-        form = RenameApiClientForm.from_answers({"name": name}, client=self.object)
+        draft = self.get_draft()
+        if draft is None:
+            return self.back_to_form()
+        if request.POST.get("submission", "") != draft["submission"]:
+            return self.check_again()
+        # Checked again by the same rules: the name may have been taken meanwhile.
+        form = RenameApiClientForm.from_answers(draft, client=self.object)
         if not form.is_valid():
             return self.sibling(RenameView).form_invalid(form)
         try:
             rename_api_client(self.object, name=form.cleaned_data["name"], user=request.user)
         except ApiClientError as error:
             messages.error(request, str(error))
-            return redirect(self.url_for("inspect", self.object))
-        request.session.pop(draft_key(self.object), None)
+            return self.redirect_to_inspect()
+        self.forget_draft()
         messages.success(request, _("API client updated"))
-        return redirect(self.url_for("inspect", self.object))
+        return self.redirect_to_inspect()
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, draft=None, **kwargs):
         context = super().get_context_data(**kwargs)
+        if draft is None:
+            return context
         change_url = self.url_for("rename", self.object) + "?change=1"
         context.update(
             caption=_("Change client name"),
             rows=[
                 {
                     "label": _("Client name"),
-                    "value": self.get_draft(),
+                    "value": draft["name"],
                     "change_url": change_url + "#id_name",
                     "change_label": _("client name"),
                 },
                 {"label": _("Expiry date"), "value": format_date(self.object.expiry_date)},
             ],
             submit_label=_("Save API client"),
+            submission=draft["submission"],
             action_url=self.url_for("rename_check", self.object),
             cancel_url=self.url_for("inspect", self.object),
         )

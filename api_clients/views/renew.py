@@ -10,13 +10,9 @@ page instead of renewing twice or showing the token again.
 """
 
 import datetime
-import uuid
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -28,55 +24,34 @@ from ..forms import OVERLAP_LABELS, RenewApiClientForm
 from ..lifecycle import OVERLAPS, ApiClientError, Change, previous_token_works
 from ..services import AlreadyRenewed, find_renewed, renew_api_client
 from .base import ApiClientObjectMixin, FormPageMixin
+from .drafts import DraftFormMixin, DraftMixin, token_response
 
 ALREADY_RENEWED = _(
     "A new token has already been generated for this API client. It cannot be shown again."
 )
 
 
-def draft_key(client):
-    return f"api_clients:renew:{client.pk}"
-
-
-class RenewMixin(ApiClientObjectMixin):
+class RenewMixin(DraftMixin, ApiClientObjectMixin):
     permission_required = None
     any_permission_required = ["add", "change"]
     object_action = "change"
     lifecycle_change = Change.RENEW
+    draft_flow = "renew"
+    draft_form = RenewApiClientForm
+    draft_form_page = "renew"
+    draft_check_page = "renew_check"
 
-    def get_draft(self):
-        return RenewApiClientForm.draft_from_session(
-            self.request.session.get(draft_key(self.object))
-        )
 
-
-class RenewView(FormPageMixin, RenewMixin, FormView):
+class RenewView(FormPageMixin, DraftFormMixin, RenewMixin, FormView):
     template_name = "api_clients/renew.html"
     page_title = _("Generate a new token")
     breadcrumb_label = _("Generate a new token")
     form_class = RenewApiClientForm
 
-    def get(self, request, *args, **kwargs):
-        if "change" not in request.GET:
-            # A fresh start: forget answers from an abandoned attempt.
-            request.session.pop(draft_key(self.object), None)
-        return super().get(request, *args, **kwargs)
-
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["client"] = self.object
-        draft = self.get_draft()
-        if self.request.method == "GET" and draft:
-            # "Change" from the check page: the answers come back.
-            kwargs["initial"] = RenewApiClientForm.initial_from_answers(draft)
         return kwargs
-
-    def form_valid(self, form):
-        self.request.session[draft_key(self.object)] = {
-            **form.answers,
-            "submission": uuid.uuid4().hex,
-        }
-        return redirect(self.url_for("renew_check", self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -108,7 +83,7 @@ class RenewCheckView(RenewMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         draft = self.get_draft()
         if draft is None:
-            return redirect(self.url_for("renew", self.object))
+            return self.back_to_form()
         if find_renewed(self.object, draft["submission"]):
             # Back from the token page: the client is renewed, its token gone.
             return self._already_renewed()
@@ -155,11 +130,9 @@ class RenewCheckView(RenewMixin, TemplateView):
         ):
             return self._already_renewed()
         if draft is None:
-            return redirect(self.url_for("renew", self.object))
+            return self.back_to_form()
         if submission != draft["submission"]:
-            # A stale page from another attempt: show the current answers.
-            messages.warning(request, _("Check your answers again before you continue."))
-            return redirect(self.url_for("renew_check", self.object))
+            return self.check_again()
 
         # Checked again by the same rules: a day may have passed since step 1.
         form = RenewApiClientForm.from_answers(draft, client=self.object)
@@ -185,7 +158,7 @@ class RenewCheckView(RenewMixin, TemplateView):
 
         self.page_title = _("New token created")
         self.breadcrumb_label = _("New token created")
-        response = TemplateResponse(
+        return token_response(
             request,
             "api_clients/renewed.html",
             {
@@ -199,11 +172,6 @@ class RenewCheckView(RenewMixin, TemplateView):
                 ),
             },
         )
-        # The token is in this response only: no cache may keep it.
-        add_never_cache_headers(response)
-        patch_cache_control(response, no_store=True, private=True)
-        response["Pragma"] = "no-cache"
-        return response
 
     def _already_renewed(self):
         messages.warning(self.request, ALREADY_RENEWED)
