@@ -369,7 +369,8 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
-@api.get(
+@api.api_operation(
+    READ,
     "/client",
     response={200: ClientOut, **UNAUTHORISED},
     tags=["client"],
