@@ -68,6 +68,30 @@ def test_a_method_an_endpoint_does_not_take_is_405_json_with_allow(client, token
     assert response["Allow"] == "GET, HEAD"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "BREW"])
+def test_any_other_method_is_405_json_too_checked_and_recorded(
+    client, api_user, make_client, method
+):
+    own, token = make_client(api_user)
+
+    for path, allowed in [(PROVIDERS, "GET, HEAD"), ("/api/v1/client", "GET, HEAD")]:
+        response = client.generic(method, path, headers=bearer(token))
+        assert response.status_code == 405, response.content[:200]
+        assert response.json() == {"detail": "Method not allowed."}
+        assert response["Allow"] == allowed
+    # Checked like any request: no token, a 401 with its challenge.
+    refused = client.generic(method, PROVIDERS)
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    # Nor is a path that is no endpoint an HTML page, whatever the method.
+    unknown = client.generic(method, "/api/v1/nope", headers=bearer(token))
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
+    webhook = client.generic(method, "/api/v1/secret-scanning/github")
+    assert webhook.status_code == 405 and webhook["Allow"] == "POST"
+    assert webhook["Content-Type"].startswith("application/json")
+    assert ApiClientUsage.objects.filter(client=own, method=method).count() == 3
+
+
 def test_a_405_is_recorded_like_any_request_of_a_known_client(client, api_user, make_client):
     own, token = make_client(api_user)
 
