@@ -270,6 +270,22 @@ def test_a_flood_of_refused_requests_writes_at_most_one_line_each_below_warning(
     assert all(record.exc_info is None for record in lines)
 
 
+def test_failed_sign_ins_and_a_lockout_write_at_most_one_line_each_below_warning(
+    client, manager, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    statuses = []
+    for _ in range(7):  # four failures, the fifth locks out, then refused while locked out
+        caplog.clear()
+        statuses.append(sign_in(client, "manager", "wrong-password").status_code)
+        lines = [(record.name, record.levelname, record.getMessage()) for record in caplog.records]
+        shown = [line for line in lines if logging.getLevelName(line[1]) >= logging.INFO]
+        assert len(shown) <= 1, lines
+        assert all(logging.getLevelName(line[1]) < logging.WARNING for line in lines), lines
+
+    assert statuses == [200] * 4 + [429] * 3
+
+
 def test_an_endpoint_without_token_auth_refuses_other_methods_with_its_own_auth():
     from ninja import NinjaAPI
 
