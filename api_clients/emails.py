@@ -57,9 +57,7 @@ def send_to_owner(client, *, subject, paragraphs):
 def revoked_for_leak_paragraphs(leak):
     """The body of the email sent when a client is revoked because its token leaked."""
     url = leak.get("url")
-    if leak.get("source") == "reported":
-        first = "Its token was reported as found in public and has been revoked."
-    elif url:
+    if url:
         first = f"Its token was found in public at {_one_line(url)} and has been revoked."
     else:
         first = "Its token was found in public and has been revoked."

@@ -70,8 +70,6 @@ def register_api_client_log_actions(actions):
 
         def format_message(self, log_entry):
             data = log_entry.data if isinstance(log_entry.data, dict) else {}
-            if data.get("source") == "reported":
-                return _("Token reported as found in public; API client revoked")
             if data.get("url"):
                 return _("Token found in public at %(url)s; API client revoked") % data
             return _("Token found in public; API client revoked")

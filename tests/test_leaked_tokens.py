@@ -66,7 +66,7 @@ class TestDetailsPage:
 
         response = client.get(url("inspect", api_client))
 
-        assert heading(response) == "Feed Revoked Token reported as found in public"
+        assert heading(response) == "Feed Revoked Token found in public"
 
     def test_a_url_that_is_not_http_is_shown_as_text_not_a_link(self, client, owner, make_client):
         api_client, _ = make_client(owner, name="Feed")
@@ -139,11 +139,11 @@ class TestRevokeToken:
         entry = ApiClientLogEntry.objects.get(action=LEAKED_TOKEN_ACTION)
         assert entry.data == {"source": "reported"}
         assert entry.user_id == manager.pk
-        assert entry.message == "Token reported as found in public; API client revoked"
+        assert entry.message == "Token found in public; API client revoked"
         (email,) = mail.outbox
         assert email.subject == "API client Feed was revoked"
         assert email.body == (
-            "Its token was reported as found in public and has been revoked.\n\n"
+            "Its token was found in public and has been revoked.\n\n"
             "Add a new API client: http://testserver/admin/api-clients/new/\n"
         )
 
