@@ -16,6 +16,7 @@ from .dates import expiry_bounds, format_date
 from .lifecycle import ApiClientError, Change, check, previous_token_stops_at
 from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
 from .policies import grant_owner_permissions
+from .text import is_invisible
 
 # The audit action of a revoke because the token was found in public.
 LEAKED_TOKEN_ACTION = "api_clients.revoke_leaked_token"
@@ -28,7 +29,7 @@ def normalise_name(name):
 def validate_name(name, *, owner, exclude=None):
     """Return the trimmed name, or raise ValidationError with the spec's message."""
     name = normalise_name(name)
-    if not name:
+    if is_invisible(name):  # nothing at all, or nothing anyone could see
         raise ValidationError("Enter client name", code="required")
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError(

@@ -12,3 +12,8 @@ def remove_untypeable(text):
     return "".join(
         char for char in text if unicodedata.category(char) not in _UNTYPEABLE_CATEGORIES
     )
+
+
+def is_invisible(text):
+    """Whether ``text`` shows nothing: only spaces and format characters (zero-width ones)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)

@@ -398,7 +398,12 @@ class TestTheTokenIsShownOnce:
 def _validation_cases():
     year = str(today().year + 1)
     cases = [
-        ("id_name", [{"name": ""}, {"name": "   "}, {"name": "\t \n"}], "Enter client name"),
+        (
+            "id_name",
+            # Zero-width characters only: a name that would look blank everywhere.
+            [{"name": ""}, {"name": "   "}, {"name": "\t \n"}, {"name": "\u200b \u200d\ufeff"}],
+            "Enter client name",
+        ),
         (
             "id_name",
             [{"name": "x" * 101}, {"name": "  " + "y" * 150 + "  "}],
