@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.search import SearchArea
 from wagtail.admin.ui.components import Component
 
-from .models import EXPIRING_SOON_DAYS, ApiClient, ApiClientUsage, Status
+from .models import EXPIRING_SOON_DAYS, ApiClient, ApiClientDailyUsage, ApiClientUsage, Status
 from .policies import permission_policy
 
 REFUSED_WINDOW = datetime.timedelta(hours=24)
@@ -27,13 +27,22 @@ def refused_requests():
     )
 
 
+def first_counted_day():
+    """The first day (site time zone) the last 24 hours touch.
+
+    Refusals past a rate limit are counted per day, not recorded with a time:
+    those of the days the last 24 hours touch are the ones counted with them.
+    """
+    return timezone.localtime(refused_since(), timezone.get_default_timezone()).date()
+
+
 def counted_refusals():
     """Refusals past a rate limit, counted not recorded, on the days the last 24 hours touch.
 
-    Such refusals have a day, not a time. Returns the first of those days and
-    ``(client, count)`` pairs, busiest client first; one query.
+    Returns the first of those days and ``(client, count)`` pairs, busiest
+    client first; one query.
     """
-    first_day = timezone.localtime(refused_since(), timezone.get_default_timezone()).date()
+    first_day = first_counted_day()
     totals = (
         ApiClient.objects.filter(daily_usage__date__gte=first_day, daily_usage__unrecorded__gt=0)
         .annotate(counted=Sum("daily_usage__unrecorded"))
@@ -45,7 +54,9 @@ def counted_refusals():
 def overview_counts():
     """Active clients, those expiring within 30 days, and refused requests in the last 24 hours.
 
-    Two queries, whatever the number of clients or records.
+    The refused are those recorded in the last 24 hours and those counted past
+    a rate limit on the days they touch, as the refused requests page lists
+    them. Three queries, whatever the number of clients or records.
     """
     clients = ApiClient.objects.alive().with_status(Status.ACTIVE)
     expiring = ApiClient.objects.alive().expiring_soon()
@@ -53,7 +64,10 @@ def overview_counts():
         active=Count("pk"),
         expiring=Count("pk", filter=Q(pk__in=expiring.values("pk"))),
     )
-    counts["refused"] = refused_requests().count()
+    counted = ApiClientDailyUsage.objects.filter(date__gte=first_counted_day()).aggregate(
+        total=Sum("unrecorded")
+    )["total"]
+    counts["refused"] = refused_requests().count() + (counted or 0)
     return counts
 
 

@@ -6,24 +6,17 @@ and a date must meet are the services' (``services.validate_name``,
 """
 
 import datetime
-import unicodedata
 
 from django import forms
 
 from . import dates, lifecycle, services
 from .conf import get_setting
 from .date_field import GovukDateField, format_example_date, last_value
+from .text import remove_untypeable
 
 # Characters no one can type into a one-line box: control characters (browsers
 # drop line breaks from text inputs anyway) and lone surrogates (not encodable,
 # so no database can store or even look them up).
-_UNTYPEABLE_CATEGORIES = {"Cc", "Cs"}
-
-
-def _remove_untypeable(text):
-    return "".join(
-        char for char in text if unicodedata.category(char) not in _UNTYPEABLE_CATEGORIES
-    )
 
 
 class ClientNameField(forms.CharField):
@@ -40,7 +33,7 @@ class ClientNameField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        return _remove_untypeable(super().to_python(last_value(value))).strip()
+        return remove_untypeable(super().to_python(last_value(value))).strip()
 
 
 class AnswersFormMixin:

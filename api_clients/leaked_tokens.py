@@ -18,6 +18,7 @@ from . import emails, lifecycle, tokens
 from .lifecycle import ApiClientError, Change
 from .models import ApiClient, ApiClientLogEntry, TokenUsed
 from .services import LEAKED_TOKEN_ACTION, revoke_api_client
+from .text import remove_untypeable
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,15 @@ _DEFAULT_BATCH = 30_000
 
 
 def github_leak(url):
-    """Why a client is revoked when GitHub found its token at ``url``."""
-    url = " ".join(url.split())[:URL_MAX_LENGTH] if isinstance(url, str) else ""
+    """Why a client is revoked when GitHub found its token at ``url``.
+
+    The URL is kept as text on one line: a report may hold anything, and a NUL
+    or a lone surrogate would make the database refuse the revocation itself.
+    """
+    if not isinstance(url, str):
+        return {"source": SOURCE_GITHUB, "url": ""}
+    # Line breaks and tabs become spaces first; what is left of control characters goes.
+    url = remove_untypeable(" ".join(url.split()))[:URL_MAX_LENGTH]
     return {"source": SOURCE_GITHUB, "url": url}
 
 

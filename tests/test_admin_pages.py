@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -11,6 +12,7 @@ from helpers import (
     buttons,
     caption,
     expire,
+    field_error,
     heading,
     hidden_value,
     links,
@@ -538,6 +540,28 @@ class TestRename:
         assert soup(form_page).select_one("input#id_name")["value"] == "Old name"
         # The abandoned answer is forgotten: the check page sends back to the form.
         assert client.get(url("rename_check", api_client))["Location"] == url("rename", api_client)
+
+    def test_losing_a_race_for_the_name_shows_the_form_with_its_message(
+        self, client, api_user, make_client
+    ):
+        api_client, _ = make_client(api_user, name="Old name")
+        make_client(api_user, name="Taken")
+        client.force_login(api_user)
+        client.post(url("rename", api_client), {"name": "New name"})
+        check = client.get(url("rename_check", api_client))
+
+        # Another request took the name after this one's checks passed: only the
+        # database's constraint sees it.
+        with mock.patch("api_clients.services.validate_name", return_value="Taken"):
+            response = client.post(
+                url("rename_check", api_client), {"submission": hidden_value(check, "submission")}
+            )
+
+        assert response.status_code == 200
+        assert page_title(response) == "Error: Change client name"
+        assert field_error(response, "id_name") == "You already have an API client with this name"
+        assert ApiClient.objects.get(pk=api_client.pk).name == "Old name"
+        assert not ApiClientLogEntry.objects.filter(action="api_clients.rename").exists()
 
     def test_a_check_page_from_another_tab_saves_nothing(self, client, api_user, make_client):
         api_client, _ = make_client(api_user, name="Old name")

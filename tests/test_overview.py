@@ -399,6 +399,31 @@ class TestDashboard:
         refused = client.get(items[2][2])
         assert len(soup(refused).select("#listing-results tbody tr")) == 3
 
+    def test_refusals_counted_past_a_rate_limit_are_in_the_refused_number(
+        self, client, manager, api_user, make_client
+    ):
+        flooded, _ = make_client(api_user, name="Flooded")
+        now = timezone.now()
+        # The flood's first refusal is a row; the rest are only counted.
+        use(flooded, at=now - datetime.timedelta(minutes=5), refused=RefusalReason.RATE_LIMITED)
+        for date, count in [(today(), 1200), (today() - datetime.timedelta(days=3), 999)]:
+            ApiClientDailyUsage.objects.create(
+                client=flooded, date=date, reason=RefusalReason.RATE_LIMITED, unrecorded=count
+            )
+        client.force_login(manager)
+
+        panel = self.panel(client.get(DASHBOARD_URL))
+
+        refused = panel.select("a.api-clients-overview__link")[2]
+        assert text_of(refused.select_one(".api-clients-overview__count")) == "1201"
+        # What the number links to shows the same: one listed, 1,200 counted.
+        page = client.get(refused["href"])
+        assert len(soup(page).select("#listing-results tbody tr")) == 1
+        note = soup(page).select_one("[aria-labelledby=counted-refusals-title]")
+        assert [squash(item.get_text()) for item in note.select("li")] == [
+            "Flooded: 1,200 requests"
+        ]
+
     def test_the_panel_costs_the_same_queries_at_two_sizes(
         self, client, manager, api_user, django_assert_num_queries
     ):

@@ -68,6 +68,30 @@ def test_a_method_an_endpoint_does_not_take_is_405_json_with_allow(client, token
     assert response["Allow"] == "GET, HEAD"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "BREW"])
+def test_any_other_method_is_405_json_too_checked_and_recorded(
+    client, api_user, make_client, method
+):
+    own, token = make_client(api_user)
+
+    for path, allowed in [(PROVIDERS, "GET, HEAD"), ("/api/v1/client", "GET, HEAD")]:
+        response = client.generic(method, path, headers=bearer(token))
+        assert response.status_code == 405, response.content[:200]
+        assert response.json() == {"detail": "Method not allowed."}
+        assert response["Allow"] == allowed
+    # Checked like any request: no token, a 401 with its challenge.
+    refused = client.generic(method, PROVIDERS)
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    # Nor is a path that is no endpoint an HTML page, whatever the method.
+    unknown = client.generic(method, "/api/v1/nope", headers=bearer(token))
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
+    webhook = client.generic(method, "/api/v1/secret-scanning/github")
+    assert webhook.status_code == 405 and webhook["Allow"] == "POST"
+    assert webhook["Content-Type"].startswith("application/json")
+    assert ApiClientUsage.objects.filter(client=own, method=method).count() == 3
+
+
 def test_a_405_is_recorded_like_any_request_of_a_known_client(client, api_user, make_client):
     own, token = make_client(api_user)
 
@@ -85,7 +109,19 @@ def test_a_405_without_a_token_is_a_401_and_rate_limited_like_any_other(client, 
     assert not ApiClientUsage.objects.exists()
 
 
-@pytest.mark.parametrize("path", [PROVIDERS, "/api/v1/info", "/api/v1/providers/999"])
+def _every_get_path():
+    """Every path of the API's document that answers GET, with an example id filled in."""
+    from register.api import api
+
+    paths = api.get_openapi_schema(path_prefix="/api/v1")["paths"]
+    return sorted(
+        path.replace("{provider_id}", "999")
+        for path, operations in paths.items()
+        if "get" in operations
+    )
+
+
+@pytest.mark.parametrize("path", _every_get_path())
 def test_head_answers_wherever_get_does(client, token, path):
     get = client.get(path, headers=bearer(token))
     head = client.head(path, headers=bearer(token))
@@ -232,6 +268,22 @@ def test_a_flood_of_refused_requests_writes_at_most_one_line_each_below_warning(
         (record.levelname, record.getMessage()) for record in lines
     ]
     assert all(record.exc_info is None for record in lines)
+
+
+def test_failed_sign_ins_and_a_lockout_write_at_most_one_line_each_below_warning(
+    client, manager, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    statuses = []
+    for _ in range(7):  # four failures, the fifth locks out, then refused while locked out
+        caplog.clear()
+        statuses.append(sign_in(client, "manager", "wrong-password").status_code)
+        lines = [(record.name, record.levelname, record.getMessage()) for record in caplog.records]
+        shown = [line for line in lines if logging.getLevelName(line[1]) >= logging.INFO]
+        assert len(shown) <= 1, lines
+        assert all(logging.getLevelName(line[1]) < logging.WARNING for line in lines), lines
+
+    assert statuses == [200] * 4 + [429] * 3
 
 
 def test_an_endpoint_without_token_auth_refuses_other_methods_with_its_own_auth():

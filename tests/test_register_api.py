@@ -403,6 +403,26 @@ class TestHostileInput:
         assert_json_4xx(response)
         assert response.status_code == 404
 
+    @pytest.mark.parametrize(
+        "path", ["/api", "/api/", "/api/v1", "/api/v1/", "/api/v2/providers", "/api/v2/providers/"]
+    )
+    @pytest.mark.parametrize("method", ["get", "head", "post", "delete"])
+    def test_paths_under_the_api_that_no_version_serves_answer_in_json(
+        self, client, token, path, method
+    ):
+        for headers in ({}, {"Authorization": f"Bearer {token}"}):
+            response = getattr(client, method)(path, headers=headers)
+            # Neither an HTML page nor a redirect to one, for a POST without a CSRF token too.
+            assert response.status_code == 404, (response.status_code, response.get("Location"))
+            assert response["Content-Type"] == "application/json"
+            if method != "head":
+                assert response.json() == {"detail": "Not found."}
+
+    def test_a_page_that_does_not_exist_outside_the_api_is_still_the_sites_html(self, client):
+        response = client.get("/no-such-page/")
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html")
+
     def test_the_largest_allowed_page_is_empty_not_an_error(self, api):
         make_provider(1)
         response = api(f"{PROVIDERS}?page=1000000&page_size=100")

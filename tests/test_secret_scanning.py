@@ -215,6 +215,23 @@ class TestTruePositive:
         assert email.bcc == []
         assert "\nBcc" not in email.body
 
+    @pytest.mark.parametrize("odd", ["\x00", "\ud800", "\x1b"], ids=["nul", "surrogate", "escape"])
+    def test_a_url_no_database_keeps_as_it_is_still_revokes(
+        self, client, keys_file, github_key, owner, make_client, odd
+    ):
+        api_client, token = make_client(owner)
+
+        response = post_report(client, [report(token, url=f"https://x.test/a{odd}b")], github_key)
+
+        # PostgreSQL refuses NUL and lone surrogates in JSON: the URL is kept without them.
+        assert response.status_code == 200, response.content[:300]
+        assert response.json()[0]["label"] == "true_positive"
+        api_client.refresh_from_db()
+        assert api_client.is_revoked
+        entry = ApiClientLogEntry.objects.get(action=LEAKED_TOKEN_ACTION)
+        assert entry.data["url"] == "https://x.test/ab"
+        assert client.get("/api/v1/info", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
 
 class TestFalsePositive:
     def test_tokens_that_are_not_ours_are_false_positives(

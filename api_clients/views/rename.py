@@ -5,6 +5,7 @@ check page sends back its submission key, so that a page left open from
 another attempt cannot save a name it did not show.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
@@ -80,6 +81,10 @@ class RenameCheckView(RenameMixin, TemplateView):
         except ApiClientError as error:
             messages.error(request, str(error))
             return self.redirect_to_inspect()
+        except ValidationError as error:
+            # Another client took the name between the check above and the save.
+            form.add_error("name", error.messages[0] if error.messages else None)
+            return self.sibling(RenameView).form_invalid(form)
         self.forget_draft()
         messages.success(request, _("API client updated"))
         return self.redirect_to_inspect()

@@ -12,6 +12,8 @@ import time
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 API_PREFIXES = ("/api/", "/health")
 UNAVAILABLE_DETAIL = "The service is unavailable. Try again later."
@@ -71,3 +73,20 @@ def bad_request(request, exception):
     if is_api_request(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return HttpResponse(loader.render_to_string("400.html"), status=400)
+
+
+def page_not_found(request, exception):
+    """404: JSON under the API (its root included), the site's own page elsewhere."""
+    if is_api_request(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+@csrf_exempt
+def api_not_found(request):
+    """404 for a path under /api/ that no version of the API serves: JSON, whatever the method.
+
+    Without it such a path would fall through to the site's pages: an HTML 404,
+    or a redirect to the same path with a slash added.
+    """
+    return JsonResponse({"detail": "Not found."}, status=404)

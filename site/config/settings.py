@@ -329,6 +329,10 @@ LOGGING = {
         "django.request": {"filters": ["refusals_as_info"]},
         "django.security.csrf": {"filters": ["refusals_as_info"]},
         "django.security.DisallowedHost": {"filters": ["drop"]},
+        # django-axes writes every failed sign-in at WARNING, and more around a
+        # lockout. Its attempts are kept in the database (the Django admin shows
+        # them); a refused sign-in's 429 is the one INFO line above.
+        "axes": {"level": "ERROR"},
     },
 }
 

@@ -1,6 +1,7 @@
 """The register API: training providers, read with an API client's bearer token."""
 
 import datetime
+import functools
 import inspect
 from typing import Annotated
 
@@ -160,6 +161,13 @@ class RegisterAPI(NinjaAPI):
     ``ProviderFilter``) among the components, though no operation refers to
     them: they are how this code reads a request, not part of the API.
     """
+
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            pattern.callback = _answering_any_method(pattern.callback)
+        return patterns, app_name, namespace
 
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -369,7 +377,8 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
     return get_object_or_404(TrainingProvider.objects.live(), pk=provider_id)
 
 
-@api.get(
+@api.api_operation(
+    READ,
     "/client",
     response={200: ClientOut, **UNAUTHORISED},
     tags=["client"],
@@ -379,6 +388,29 @@ def get_provider(request, provider_id: Path[Annotated[int, Field(ge=1, le=MAX_ID
 def calling_client(request):
     """The calling API client: its name, when the token used stops working, and its rate limit."""
     return describe_calling_client(request)
+
+
+def _answering_any_method(view):
+    """The API's view, answering a method no one lists (TRACE, PROPFIND…) as it answers OPTIONS.
+
+    Clients may send any token as a method. ninja answers one that none of a
+    path's operations lists itself, with an HTML 405 that skips the token
+    check; every path here refuses OPTIONS the site's way (below: checked,
+    recorded, a JSON 405 with ``Allow``), so such a method is answered as
+    OPTIONS is, and is recorded as what it was.
+    """
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        if request.method in OTHER_METHODS:
+            return view(request, *args, **kwargs)
+        method, request.method = request.method, "OPTIONS"
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            request.method = method
+
+    return answer
 
 
 def refuse_other_methods(router):
