@@ -39,7 +39,13 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from common import Curves, postgres_database, set_up_django, sweep_sizes
+from common import (
+    Curves,
+    lift_statement_timeout,
+    postgres_database,
+    set_up_django,
+    sweep_sizes,
+)
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 PAGE_SIZE = 15
@@ -335,7 +341,7 @@ def stamp_new_creation_times(after_id, largest):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SET statement_timeout = 0")  # past the site's limit at a million rows
+        lift_statement_timeout(cursor)  # past the site's limit at a million rows
         cursor.execute(
             "UPDATE api_clients_apiclient SET created_at = now() - "
             "(%s - id) * interval '17 minutes' WHERE id > %s",
@@ -349,7 +355,7 @@ def spread_own_clients(api_user, other, own):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SET statement_timeout = 0")
+        lift_statement_timeout(cursor)
         for table, column in (
             ("api_clients_apiclient", "owner_id"),
             ("api_clients_apiclientuserobjectpermission", "user_id"),

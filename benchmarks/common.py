@@ -56,6 +56,13 @@ def postgres_database(url, prefix, keep=False):
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def lift_statement_timeout(cursor):
+    """Let this session's statements run past the site's limits (bulk loads at a million
+    rows): the server's statement timeout, and the site's own bound on each wait."""
+    cursor.execute("SET statement_timeout = 0")
+    cursor.db.connection.wait_timeout = None
+
+
 def set_up_django():
     """Django with the test settings, DEBUG off (as measured in production)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")

@@ -39,7 +39,13 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from admin_list import logged_in
-from common import Curves, postgres_database, set_up_django, sweep_sizes
+from common import (
+    Curves,
+    lift_statement_timeout,
+    postgres_database,
+    set_up_django,
+    sweep_sizes,
+)
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -74,7 +80,7 @@ def sql(statement, params=()):
 
     with connection.cursor() as cursor:
         # Bulk loads run past the site's own statement timeout.
-        cursor.execute("SET statement_timeout = 0")
+        lift_statement_timeout(cursor)
         cursor.execute(statement, params)
 
 

@@ -29,7 +29,13 @@ import os
 import statistics
 import time
 
-from common import Curves, postgres_database, set_up_django, sweep_sizes
+from common import (
+    Curves,
+    lift_statement_timeout,
+    postgres_database,
+    set_up_django,
+    sweep_sizes,
+)
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -173,7 +179,7 @@ def sweep(args, url):
             samples = add_clients(owner, loaded, size - loaded)
             loaded = size
             with connection.cursor() as cursor:
-                cursor.execute("SET statement_timeout = 0")  # past the site's limit at 1 M rows
+                lift_statement_timeout(cursor)  # past the site's limit at 1 M rows
                 cursor.execute("VACUUM ANALYZE api_clients_apiclient")
 
                 def median(statement, params, cursor=cursor):

@@ -214,11 +214,35 @@ class PostgresServer:
             "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
         )
 
+    def backend_pids(self):
+        """The postmaster's children: client backends and the server's own workers."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # "pid (command) state ppid ...": the command may hold spaces.
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.postmaster_pid:
+                    children.append(int(stat.parent.name))
+        return children
+
     def stall(self):
         """Freeze the postmaster: connections are accepted by the kernel, never answered."""
         os.kill(self.postmaster_pid, signal.SIGSTOP)
 
+    def freeze(self):
+        """Freeze the whole server, as a hung disk or host would: the postmaster first
+        (no new backends), then every backend. Open connections stay open, and the
+        kernel still acknowledges what is sent on them; nothing answers."""
+        os.kill(self.postmaster_pid, signal.SIGSTOP)
+        for pid in self.backend_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
     def resume(self):
+        """Continue the server after ``stall`` or ``freeze``."""
+        for pid in self.backend_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         os.kill(self.postmaster_pid, signal.SIGCONT)
 
     def destroy(self):

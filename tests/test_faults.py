@@ -141,14 +141,14 @@ def test_health_and_the_admin_while_the_cache_is_down(on_private_redis, client, 
 # --- the database (PostgreSQL), under the production server ------------------
 
 
-def http(port, path, headers=None, method="GET"):
+def http(port, path, headers=None, method="GET", timeout=60):
     """(status, headers, body, seconds) of one request to the server on ``port``."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers=headers or {}, method=method
     )
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - local
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - local
             return response.status, response.headers, response.read(), time.monotonic() - started
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read(), time.monotonic() - started
@@ -186,7 +186,7 @@ def site_on_private_postgres(private_postgres, tmp_path_factory):
 
 
 def assert_unavailable(port, token):
-    status, headers, body, seconds = http(port, PROVIDERS, bearer(token))
+    status, headers, body, seconds = http(port, PROVIDERS, bearer(token), timeout=DOES_NOT_HANG)
     assert status == 503, body
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(body) == UNAVAILABLE
@@ -247,6 +247,27 @@ def test_a_database_that_stalls_answers_503_json_in_time_and_recovers(
 
     print(f"database stalled: 503 in {seconds:.2f} s")
     assert_served(port, token)
+
+
+def test_a_database_that_freezes_answers_503_json_in_time_on_a_kept_connection(
+    site_on_private_postgres, private_postgres
+):
+    """The whole server frozen (a hung disk or host): the worker's open connection
+    gets no answer and no error from the kernel, and the server cannot cancel."""
+    port, token, log = site_on_private_postgres
+    assert_served(port, token)  # the worker keeps this connection open
+
+    private_postgres.freeze()
+    try:
+        seconds = assert_unavailable(port, token)
+        status, _, _, health_seconds = http(port, "/health", timeout=DOES_NOT_HANG)
+        assert status == 503 and health_seconds < DOES_NOT_HANG
+    finally:
+        private_postgres.resume()
+
+    print(f"database frozen: 503 in {seconds:.2f} s")
+    assert_served(port, token)
+    assert http(port, "/health")[0] == 200
 
 
 def test_a_query_stuck_behind_a_lock_is_cancelled_with_503_json_and_recovers(

@@ -127,7 +127,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 # A database that is down or stalled must fail a request fast (a 503, see
 # config/errors.py), never hang it: connecting gives up after
 # DATABASE_CONNECT_TIMEOUT seconds, a statement after DATABASE_STATEMENT_TIMEOUT
-# milliseconds (0: no limit, for long migrations).
+# milliseconds (0: no limit, for long migrations). A server frozen whole (a hung
+# disk or host) cannot cancel anything, and a kept connection's socket stays
+# open: the site's backend (config/postgresql) also bounds every wait on the
+# server itself, 1.5 s past the statement timeout (the health check before a
+# kept connection's reuse: 1 s), then drops the connection.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
@@ -137,10 +141,11 @@ if os.environ.get("DATABASE_URL"):
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {
                 "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2),
-                "options": f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 3000)}",
+                "statement_timeout": env_int("DATABASE_STATEMENT_TIMEOUT", 3000),
             }
         )
 else:

@@ -39,5 +39,5 @@ if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCach
 # The suite's own database work (each worker creating, migrating and dropping a
 # test database, on a busy machine) may take longer than a request may. The
 # site's limit is tested through the production settings, in servers of their own.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["default"]["OPTIONS"]["options"] = "-c statement_timeout=60000"  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "config.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["statement_timeout"] = 60000  # noqa: F405
