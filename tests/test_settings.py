@@ -106,3 +106,16 @@ def test_database_url_may_name_a_sqlite_file(tmp_path):
     assert settings_value(
         "settings.DATABASES['default']['ENGINE']", DEBUG="true", DATABASE_URL=url
     ) == ("django.db.backends.sqlite3")
+    # The same safeguards as the default file: writes wait for each other, not fail.
+    mode = run_manage(
+        "shell",
+        "-c",
+        "from django.db import connection\n"
+        "cursor = connection.cursor(); cursor.execute('PRAGMA journal_mode')\n"
+        "print(cursor.fetchone()[0], connection.transaction_mode)\n"
+        "cursor.execute('PRAGMA busy_timeout'); print(cursor.fetchone()[0])",
+        DEBUG="true",
+        DATABASE_URL=url,
+    )
+    assert mode.returncode == 0, mode.stderr
+    assert mode.stdout.strip().splitlines()[-2:] == ["wal IMMEDIATE", "5000"]

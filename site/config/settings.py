@@ -132,6 +132,12 @@ WSGI_APPLICATION = "config.wsgi.application"
 # open: the site's backend (config/postgresql) also bounds every wait on the
 # server itself, 1.5 s past the statement timeout (the health check before a
 # kept connection's reuse: 1 s), then drops the connection.
+# SQLite, however it is chosen: WAL lets API requests read while another writes a
+# usage record; IMMEDIATE avoids "database is locked" on lock upgrades.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+    "transaction_mode": "IMMEDIATE",
+}
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
@@ -148,19 +154,14 @@ if os.environ.get("DATABASE_URL"):
                 "statement_timeout": env_int("DATABASE_STATEMENT_TIMEOUT", 3000),
             }
         )
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                # WAL lets API requests read while another writes a usage record;
-                # IMMEDIATE avoids "database is locked" on lock upgrades.
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
-                ),
-                "transaction_mode": "IMMEDIATE",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 
