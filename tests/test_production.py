@@ -219,11 +219,23 @@ def test_staff_unlock_a_username_with_axes_reset(client, manager):
     assert sign_in(client, "manager", "password-123!").status_code == 302
 
 
-def test_the_lockout_lasts_15_minutes():
+def test_the_lockout_lasts_15_minutes(client, manager):
     import datetime
+    from unittest import mock
 
-    assert datetime.timedelta(minutes=15) == django_settings.AXES_COOLOFF_TIME
-    assert django_settings.AXES_FAILURE_LIMIT == 5
+    from django.utils import timezone
+
+    for _ in range(5):
+        sign_in(client, "manager", "wrong-password")
+    locked_at = timezone.now()
+
+    def sign_in_later(delay):
+        # The sign-in throttle tells the time of each attempt by this clock.
+        with mock.patch("axes.handlers.proxy.now", return_value=locked_at + delay):
+            return sign_in(client, "manager", "password-123!")
+
+    assert sign_in_later(datetime.timedelta(minutes=14, seconds=50)).status_code == 429
+    assert sign_in_later(datetime.timedelta(minutes=15, seconds=10)).status_code == 302
 
 
 # --- security headers ----------------------------------------------------------
