@@ -18,6 +18,7 @@ and one UPDATE per reminder kind marks what was sent.
 """
 
 import collections
+import contextlib
 import datetime
 import logging
 from dataclasses import dataclass, field
@@ -96,23 +97,29 @@ def skip_reason(client):
 
 
 def _candidates(today, days_before):
-    """Clients whose expiry date puts any reminder in reach, with their owners: one query."""
+    """Clients whose expiry date puts any reminder in reach, with their owners: one query.
+
+    Locked for the claim, ``FOR NO KEY UPDATE``: a usage row's insert (a key
+    share of its client) never waits for it.
+    """
     latest = today + datetime.timedelta(days=max(days_before, default=0))
     earliest = today - datetime.timedelta(days=AFTER_EXPIRY_GRACE_DAYS)
     return (
         ApiClient.objects.filter(expiry_date__gte=earliest, expiry_date__lte=latest)
         .select_related("owner")
         # Two runs at once each take the rows the other has not: never a reminder twice.
-        .select_for_update(skip_locked=True, of=("self",))
+        .select_for_update(skip_locked=True, of=("self",), no_key=True)
         .order_by("pk")
     )
 
 
-def send_reminders(*, today=None):
-    """Send every reminder due today; return an ``Outcome``: how many sent, skipped and why."""
-    today = today or site_today()
-    days_before = reminder_days()
-    outcome = Outcome()
+def _claim(today, days_before, outcome):
+    """Mark every reminder due today as sent, in one short transaction; return them.
+
+    The emails go after it commits: a transaction open while a mail server
+    answers would hold the clients' rows (on SQLite, the whole database) and
+    hold up the API's usage records meanwhile.
+    """
     with transaction.atomic():
         due = []
         for client in _candidates(today, days_before):
@@ -123,22 +130,59 @@ def send_reminders(*, today=None):
             if reason is not None:
                 outcome.skipped[reason] += 1
                 continue
-            due.append((client, reminder))
-        sent = collections.defaultdict(list)
-        if due:
-            with get_connection() as connection:
-                for client, reminder in due:
-                    message = emails.expiry_reminder(client, today=today)
-                    try:
-                        connection.send_messages([message])
-                    except Exception:
-                        # One refused address must not stop the others; it is tried again
-                        # on the next run, as it is not marked sent.
-                        logger.exception("Could not send a reminder for API client %s.", client.pk)
-                        outcome.skipped[Skip.FAILED] += 1
-                        continue
-                    sent[reminder].append(client.pk)
-                    outcome.sent += 1
-        for reminder, pks in sent.items():
+            due.append((client, reminder, client.last_reminder_days))
+        by_reminder = collections.defaultdict(list)
+        for client, reminder, _previous in due:
+            by_reminder[reminder].append(client.pk)
+        for reminder, pks in by_reminder.items():
             ApiClient.objects.filter(pk__in=pks).update(last_reminder_days=reminder)
+    return due
+
+
+def _release(client, reminder, previous):
+    """Unmark a reminder that could not be sent, so the next run tries it again."""
+    ApiClient.objects.filter(pk=client.pk, last_reminder_days=reminder).update(
+        last_reminder_days=previous
+    )
+
+
+def send_reminders(*, today=None):
+    """Send every reminder due today; return an ``Outcome``: how many sent, skipped and why.
+
+    Each reminder is claimed (marked sent) before its email goes, with no
+    transaction open while mail is sent. One that could not be sent (its
+    address refused, the mail server unreachable, the run stopped before it)
+    is unmarked and tried again on the next run; two runs at once never send
+    one twice.
+    """
+    today = today or site_today()
+    days_before = reminder_days()
+    outcome = Outcome()
+    due = collections.deque(_claim(today, days_before, outcome))
+    if not due:
+        return outcome
+    connection = get_connection()
+    try:
+        connection.open()
+        while due:
+            client, reminder, previous = due[0]
+            try:
+                connection.send_messages([emails.expiry_reminder(client, today=today)])
+            except Exception:
+                # One refused address must not stop the others.
+                logger.exception("Could not send a reminder for API client %s.", client.pk)
+                outcome.skipped[Skip.FAILED] += 1
+                _release(client, reminder, previous)
+            else:
+                outcome.sent += 1
+            due.popleft()
+    except Exception:
+        logger.exception("Could not send reminders: the mail server did not answer.")
+        outcome.skipped[Skip.FAILED] += len(due)
+    finally:
+        # Whatever was not sent, for any reason, is due again on the next run.
+        for client, reminder, previous in due:
+            _release(client, reminder, previous)
+        with contextlib.suppress(Exception):
+            connection.close()
     return outcome

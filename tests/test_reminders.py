@@ -247,6 +247,27 @@ class TestSkipped:
         send_reminders()
         assert len(mail.outbox) == 1
 
+    def test_a_mail_server_that_cannot_be_reached_loses_no_reminder(
+        self, make_client, make_user, owner, caplog
+    ):
+        expiring(make_client, owner, 7)
+        other = make_user("sam", group="API users", email="sam@example.com")
+        expiring(make_client, other, 30, name="Other system")
+        with mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.open",
+            side_effect=ConnectionRefusedError("mail server down"),
+        ):
+            output = send_reminders()
+        assert "Skipped 2 clients: 2 the mail backend failed." in output
+        assert "the mail server did not answer" in caplog.text
+        assert list(ApiClient.objects.values_list("last_reminder_days", flat=True)) == [None, None]
+
+        send_reminders()
+        assert sorted(email.to[0] for email in mail.outbox) == [
+            "priya@example.com",
+            "sam@example.com",
+        ]
+
 
 class TestOddOwners:
     @pytest.mark.parametrize(
@@ -354,3 +375,48 @@ def test_two_runs_at_once_send_each_reminder_once(shipped_groups, make_client, m
         f"r{number}@example.com" for number in range(6)
     ]
     assert len(outputs) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_mail_is_sent(shipped_groups, make_client, make_user):
+    """A slow mail server must not hold up the API: its usage records go in meanwhile."""
+    import threading
+
+    from api_clients.models import ApiClientUsage
+
+    person = make_user("slow", group="API users", email="slow@example.com")
+    api_client = expiring(make_client, person, 7)
+    seen = []
+
+    def send_while_the_api_records(messages):
+        def record():
+            try:
+                ApiClientUsage.objects.create(
+                    client=api_client,
+                    requested_at=timezone.now(),
+                    method="GET",
+                    path="/api/v1/info",
+                    status_code=200,
+                    duration_ms=3,
+                )
+                seen.append("recorded")
+            except Exception as error:  # a lock the run holds, on either database
+                seen.append(repr(error))
+            finally:
+                connection.close()
+
+        seen.append(connection.in_atomic_block)
+        writer = threading.Thread(target=record)
+        writer.start()
+        writer.join(timeout=30)
+        return len(messages)
+
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=send_while_the_api_records,
+    ):
+        send_reminders()
+
+    assert seen == [False, "recorded"]
+    assert ApiClientUsage.objects.filter(client=api_client).count() == 1
+    assert ApiClient.objects.get(pk=api_client.pk).last_reminder_days == 7
