@@ -122,14 +122,22 @@ def token_expires_at(expiry_date):
     )
 
 
-def previous_token_stops_at(client, overlap, *, now=None):
+def previous_token_stops_at(client, overlap, *, new_expiry_date=None, now=None):
     """When the current token stops if the client is renewed now with ``overlap`` (a key).
 
     Never after the end of the current expiry date: a renewal cannot lengthen
-    the life of the token it replaces.
+    the life of the token it replaces. Nor after the end of the new one, when
+    the client expires and both its tokens stop.
     """
     now = now or timezone.now()
-    return min(now + OVERLAPS[overlap], token_expires_at(client.expiry_date))
+    return min(now + OVERLAPS[overlap], token_expires_at(last_day(client, new_expiry_date)))
+
+
+def last_day(client, new_expiry_date=None):
+    """The last day both of a renewed client's tokens can work: the earlier expiry date."""
+    if new_expiry_date is None:
+        return client.expiry_date
+    return min(client.expiry_date, new_expiry_date)
 
 
 def previous_token_works(client, *, now=None):

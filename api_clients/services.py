@@ -186,7 +186,7 @@ def renew_api_client(client, *, expiry_date, overlap, user, renewal_key=None):
         check(locked, Change.RENEW)
         now = timezone.now()
         old_expiry_date = locked.expiry_date
-        stops_at = previous_token_stops_at(locked, overlap, now=now)
+        stops_at = previous_token_stops_at(locked, overlap, new_expiry_date=expiry_date, now=now)
         plaintext = tokens.generate_token()
         locked.previous_token_digest = locked.token_digest
         locked.previous_token_expires_at = stops_at

@@ -286,6 +286,23 @@ class TestCheckYourAnswers:
             f"In 7 days, but no later than the end of {format_date(in_days(2))}, when it expires"
         )
 
+    def test_a_new_expiry_date_sooner_than_the_choice_cuts_it_short_too(
+        self, owner_browser, api_user, make_client
+    ):
+        from api_clients.lifecycle import token_expires_at
+
+        api_client, _ = make_client(api_user, name="Later", expiry_date=in_days(100))
+        check, done = renew(owner_browser, api_client, expiry_date=in_days(0), overlap="7d")
+
+        # Both tokens stop when the client expires, at the end of its new date.
+        assert summary(check)["Current token stops working"][0] == (
+            f"In 7 days, but no later than the end of {format_date(in_days(0))}, when it expires"
+        )
+        assert done.status_code == 200
+        renewed = ApiClient.objects.get(pk=api_client.pk)
+        assert renewed.previous_token_expires_at == token_expires_at(in_days(0))
+        assert format_time(renewed.previous_token_expires_at) in main_text(done)
+
     @pytest.mark.parametrize(
         ("row", "anchor"),
         [

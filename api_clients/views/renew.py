@@ -21,7 +21,14 @@ from wagtail.admin import messages
 
 from ..dates import format_date, format_time
 from ..forms import OVERLAP_LABELS, RenewApiClientForm
-from ..lifecycle import OVERLAPS, ApiClientError, Change, previous_token_works
+from ..lifecycle import (
+    OVERLAPS,
+    ApiClientError,
+    Change,
+    last_day,
+    previous_token_stops_at,
+    previous_token_works,
+)
 from ..services import AlreadyRenewed, find_renewed, renew_api_client
 from .base import ApiClientObjectMixin, FormPageMixin
 from .drafts import DraftFormMixin, DraftMixin, token_response
@@ -64,14 +71,16 @@ class RenewView(FormPageMixin, DraftFormMixin, RenewMixin, FormView):
         return context
 
 
-def overlap_text(client, overlap):
-    """The choice as the check page reads it, saying so when the expiry date cuts it short."""
+def overlap_text(client, overlap, new_expiry_date):
+    """The choice as the check page reads it, saying so when an expiry date cuts it short."""
     label = OVERLAP_LABELS[overlap]
-    if client.expires_at >= timezone.now() + OVERLAPS[overlap]:
+    now = timezone.now()
+    stops_at = previous_token_stops_at(client, overlap, new_expiry_date=new_expiry_date, now=now)
+    if stops_at == now + OVERLAPS[overlap]:
         return label
     return _("%(choice)s, but no later than the end of %(date)s, when it expires") % {
         "choice": label,
-        "date": format_date(client.expiry_date),
+        "date": format_date(last_day(client, new_expiry_date)),
     }
 
 
@@ -106,7 +115,11 @@ class RenewCheckView(RenewMixin, TemplateView):
                 },
                 {
                     "label": _("Current token stops working"),
-                    "value": overlap_text(self.object, draft["overlap"]),
+                    "value": overlap_text(
+                        self.object,
+                        draft["overlap"],
+                        datetime.date.fromisoformat(draft["expiry_date"]),
+                    ),
                     "change_url": change_url + "#id_overlap_0",
                     "change_label": _("when the current token stops working"),
                 },
