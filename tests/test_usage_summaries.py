@@ -14,6 +14,8 @@ from api_clients.models import ApiClientDailyUsage, ApiClientUsage, RefusalReaso
 
 pytestmark = pytest.mark.django_db
 
+FIVE_MINUTES = datetime.timedelta(minutes=5)
+
 
 def at(days_ago, hour=12):
     """Noon (or another hour) of a day some days ago, in the site's time zone."""
@@ -134,9 +136,48 @@ class TestDailyCounts:
         _, again = read(client, busy)
         assert len(queries) == len(again) + 2
 
+    def test_prune_just_after_midnight_keeps_yesterdays_rows_for_the_chart(
+        self, client, api_user, make_client
+    ):
+        from unittest import mock
+
+        api_client, _ = make_client(api_user)
+        add_usage(api_client, at(1, hour=0) + datetime.timedelta(minutes=1), 5)
+        add_usage(api_client, at(1, hour=20), 1)
+        # Yesterday is still counted live at 00:05: not rolled up yet, so not pruned.
+        with mock.patch("django.utils.timezone.now", return_value=at(0, hour=0) + FIVE_MINUTES):
+            run("prune", "--days", "1")
+        assert ApiClientUsage.objects.filter(client=api_client).count() == 6
+
+        client.force_login(api_user)
+        assert chart_days(read(client, api_client)[0])[label(1)] == (6, 0)
+
+    def test_a_page_counting_while_prune_deletes_keeps_prunes_count(
+        self, client, api_user, busy, monkeypatch
+    ):
+        from api_clients import usage
+
+        client.force_login(api_user)
+        real_raw_counts = usage._raw_counts
+        pruned = []
+
+        def prune_in_between(*args, **kwargs):
+            # The page has seen the day not rolled up; prune rolls it up and deletes its rows.
+            if not pruned:
+                pruned.append("prune")  # prune counts too: only once, the page's first count
+                run("prune", "--days", "1")
+            return real_raw_counts(*args, **kwargs)
+
+        monkeypatch.setattr(usage, "_raw_counts", prune_in_between)
+        read(client, busy)
+        monkeypatch.undo()
+
+        assert pruned
+        assert chart_days(read(client, busy)[0])[label(3)] == (6, 2)
+
     def test_prune_keeps_the_chart_of_the_days_it_deletes(self, client, api_user, busy):
         # All but today's and the newest (kept for "Last used").
-        assert run("prune", "--days", "1") == "Deleted 14 usage records older than 1 days.\n"
+        assert run("prune", "--days", "1") == "Deleted 14 usage records older than 1 day.\n"
         client.force_login(api_user)
         days = chart_days(read(client, busy)[0])
         assert days[label(3)] == (6, 2)

@@ -34,7 +34,7 @@ from api_clients.services import (
     renew_api_client,
     revoke_api_client,
 )
-from api_clients.usage import roll_up_finished_days
+from api_clients.usage import counted_live_since, roll_up_finished_days
 
 
 def _messages(error):
@@ -312,7 +312,8 @@ class Command(BaseCommand):
             raise CommandError(f"--days must be {MAX_RETENTION_DAYS} or fewer.")
         # The chart's days are counted before their rows go.
         roll_up_finished_days()
-        cutoff = timezone.now() - datetime.timedelta(days=days)
+        # Never rows of a day still counted live (yesterday's, just after midnight).
+        cutoff = min(timezone.now() - datetime.timedelta(days=days), counted_live_since())
         # Each client keeps its newest record, so "Last used" can still be told.
         newest = (
             ApiClientUsage.objects.filter(client=OuterRef("client"))
@@ -329,7 +330,9 @@ class Command(BaseCommand):
             kept_days = max(days, get_setting("RECENT_USAGE_DAYS"))
             oldest = timezone.localdate() - datetime.timedelta(days=kept_days)
             ApiClientDailyUsage.objects.filter(date__lt=oldest).delete()
-        self.stdout.write(f"Deleted {deleted} usage records older than {days} days.")
+        self.stdout.write(
+            f"Deleted {_count(deleted, 'usage record')} older than {_count(days, 'day')}."
+        )
 
     def handle_summarise(self, **options):
         count = roll_up_finished_days()
