@@ -1,6 +1,7 @@
 """The api_clients management command, and loading the demo data."""
 
 import datetime
+import errno
 import io
 import json
 import os
@@ -397,6 +398,107 @@ class TestPruneKeepsLastUsed:
     def test_days_past_a_century_are_refused(self, db):
         with pytest.raises(CommandError, match="--days must be 36500 or fewer"):
             run("prune", "--days", "1000000000")
+
+
+class FullDisk(io.StringIO):
+    """Standard output on a full disk: every write fails."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+class TestOutputThatCannotBeWritten:
+    """A token no one saw leaves nothing behind: no client, no new token."""
+
+    def test_create_keeps_nothing(self, api_user):
+        with pytest.raises(CommandError) as error:
+            call_command(
+                "api_clients",
+                *("create", "--owner", "owner", "--name", "Feed", "--expires", in_days(30)),
+                stdout=FullDisk(),
+                stderr=io.StringIO(),
+            )
+        assert str(error.value) == (
+            "Nothing was changed: the token could not be written to standard output "
+            "(No space left on device)."
+        )
+        assert not ApiClient.objects.exists()
+        assert not ApiClientLogEntry.objects.exists()
+
+    def test_renew_keeps_the_token_that_works(self, api_user, make_client):
+        api_client, token = make_client(api_user)
+        with pytest.raises(CommandError, match="^Nothing was changed: "):
+            call_command(
+                "api_clients",
+                *("renew", str(api_client.pk), "--expires", in_days(60)),
+                stdout=FullDisk(),
+                stderr=io.StringIO(),
+            )
+        api_client.refresh_from_db()
+        assert api_client.token_digest == tokens.digest(token)
+        assert api_client.previous_token_digest is None
+
+
+def test_from_a_shell_output_that_cannot_be_written_is_one_line_and_nothing_made(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DEBUG="true", SQLITE_PATH=str(tmp_path / "full.sqlite3"))
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run(  # noqa: S603
+        [*manage, "shell", "-c", OWNER],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    create = [*manage, "api_clients", "create", "--owner", "owner", "--name", "Feed"]
+    create += ["--expires", in_days(30)]
+
+    with open(os.devnull if not os.path.exists("/dev/full") else "/dev/full", "w") as full:
+        on_full_disk = subprocess.run(  # noqa: S603
+            create, env=env, cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=300
+        )
+    closed = subprocess.run(  # noqa: S603
+        create,
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: os.close(1),  # noqa: PLW1509
+    )
+
+    assert on_full_disk.returncode == 1
+    assert on_full_disk.stderr.strip() == (
+        "CommandError: Nothing was changed: the token could not be written to standard "
+        "output (No space left on device)."
+    )
+    assert closed.returncode == 1
+    assert closed.stderr.strip() == (
+        "CommandError: There is no standard output to write to: nothing was done."
+    )
+    listed = subprocess.run(  # noqa: S603
+        [*manage, "api_clients", "list", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert json.loads(listed.stdout) == []
+
+
+OWNER = """
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.contrib.auth.models import Group, User
+owner = User.objects.create_user("owner", password="not-used-1")
+owner.groups.add(Group.objects.get(name="API users"))
+"""
 
 
 LIST_MANY = """

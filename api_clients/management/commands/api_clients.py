@@ -1,6 +1,7 @@
 """Manage API clients from the command line: create, list, renew, revoke, delete, prune,
 and send expiry reminders."""
 
+import contextlib
 import datetime
 import getpass
 import json
@@ -65,6 +66,9 @@ class Command(BaseCommand):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(1)
+        except OSError as error:
+            # Standard output cannot take what is written (a full disk, say).
+            raise CommandError(f"Could not write the output: {error.strerror or error}.") from None
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -134,10 +138,30 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, subcommand, **options):
+        if getattr(self.stdout, "_out", None) is None:
+            raise CommandError("There is no standard output to write to: nothing was done.")
         try:
             return getattr(self, f"handle_{subcommand.replace('-', '_')}")(**options)
         except (ValidationError, ApiClientError) as error:
             raise CommandError(_messages(error)) from error
+
+    @contextlib.contextmanager
+    def _shown_or_undone(self):
+        """Keep what the block makes only if its output, a token, reaches standard output.
+
+        A token no one saw would leave a working client that nobody can use:
+        if writing fails (a full disk, a closed pipe), nothing is kept.
+        """
+        try:
+            with transaction.atomic():
+                yield
+                self.stdout.flush()
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise CommandError(
+                "Nothing was changed: the token could not be written to standard output "
+                f"({reason})."
+            ) from None
 
     def _user(self, username, option):
         if username is None:
@@ -165,7 +189,12 @@ class Command(BaseCommand):
     def handle_create(self, *, owner, name, expires, json: bool, **options):
         owner_user = self._user(owner, "--owner")
         expiry_date = self._expiry_date(expires)
-        client, token = create_api_client(owner=owner_user, name=name, expiry_date=expiry_date)
+        with self._shown_or_undone():
+            client, token = create_api_client(owner=owner_user, name=name, expiry_date=expiry_date)
+            self._show_created(client, token, json=json)
+
+    @method_decorator(sensitive_variables("token"))
+    def _show_created(self, client, token, *, json):
         if json:
             self.stdout.write(
                 _dumps(
@@ -189,9 +218,14 @@ class Command(BaseCommand):
     def handle_renew(self, *, client_id, expires, overlap, by, json: bool, **options):
         expiry_date = self._expiry_date(expires)
         user = self._user(by, "--by")
-        client, token = renew_api_client(
-            self._client(client_id), expiry_date=expiry_date, overlap=overlap, user=user
-        )
+        with self._shown_or_undone():
+            client, token = renew_api_client(
+                self._client(client_id), expiry_date=expiry_date, overlap=overlap, user=user
+            )
+            self._show_renewed(client, token, json=json)
+
+    @method_decorator(sensitive_variables("token"))
+    def _show_renewed(self, client, token, *, json):
         works = previous_token_works(client)
         if json:
             self.stdout.write(
