@@ -16,14 +16,14 @@ from .dates import expiry_bounds, format_date
 from .lifecycle import ApiClientError, Change, check, previous_token_stops_at
 from .models import DUPLICATE_NAME_MESSAGE, NAME_MAX_LENGTH, ApiClient
 from .policies import grant_owner_permissions
-from .text import is_invisible
+from .text import is_invisible, remove_untypeable
 
 # The audit action of a revoke because the token was found in public.
 LEAKED_TOKEN_ACTION = "api_clients.revoke_leaked_token"
 
 
 def normalise_name(name):
-    return (name or "").strip()
+    return remove_untypeable(name or "").strip()
 
 
 def validate_name(name, *, owner, exclude=None):

@@ -400,6 +400,22 @@ class TestPruneKeepsLastUsed:
             run("prune", "--days", "1000000000")
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("\x1b[31mRed\x1b[0m feed", "[31mRed[0m feed"), ("line one\nline two", "line oneline two")],
+)
+def test_create_drops_control_characters_from_names_as_the_admin_does(api_user, given, stored):
+    run("create", "--owner", "owner", "--name", given, "--expires", in_days(30))
+    assert ApiClient.objects.get().name == stored
+
+
+@pytest.mark.parametrize("given", ["\x1b", "\x00\x07", "\u200b"])
+def test_create_refuses_a_name_with_nothing_visible(api_user, given):
+    with pytest.raises(CommandError, match="^Enter client name$"):
+        run("create", "--owner", "owner", "--name", given, "--expires", in_days(30))
+    assert not ApiClient.objects.exists()
+
+
 class FullDisk(io.StringIO):
     """Standard output on a full disk: every write fails."""
 
