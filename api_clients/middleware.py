@@ -12,6 +12,7 @@ from .auth import CHECK_ATTRIBUTE
 from .dates import format_rfc3339
 from .models import ApiClientDailyUsage, ApiClientUsage
 from .policies import is_api_only_user
+from .tokens import hide_tokens
 
 TOKEN_EXPIRES_HEADER = "API-Client-Token-Expires"
 PATH_MAX_LENGTH = 2000
@@ -19,8 +20,9 @@ QUERY_MAX_LENGTH = 2000
 
 
 def _storable(value, limit):
-    """What was asked for, as text every database keeps: PostgreSQL refuses NUL."""
-    return value.replace("\x00", "%00")[:limit]
+    """What was asked for, as text every database keeps (PostgreSQL refuses NUL), and
+    without any token a caller put in it."""
+    return hide_tokens(value.replace("\x00", "%00"))[:limit]
 
 
 class ApiClientUsageMiddleware:

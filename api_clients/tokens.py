@@ -22,6 +22,7 @@ adding safety.
 """
 
 import math
+import re
 import secrets
 import zlib
 
@@ -131,3 +132,24 @@ def candidate_digests(token):
 def hint(token):
     """The short, non-secret part shown to identify a token: its prefix and 4 characters."""
     return token[: len(token) - BODY_LENGTH + HINT_SECRET_CHARACTERS]
+
+
+# Anything shaped like a token, under any prefix a token may have had.
+_TOKEN_SHAPE = re.compile(
+    rf"(?<![A-Za-z0-9_])[A-Za-z0-9][A-Za-z0-9_]{{0,10}}_[0-9A-Za-z]{{{BODY_LENGTH}}}(?![A-Za-z0-9])"
+)
+HIDDEN_TOKEN = "[token removed]"
+
+
+@sensitive_variables("text")
+def hide_tokens(text):
+    """``text`` with every well-formed token in it replaced: for what is stored or shown.
+
+    A caller may put its token where it does not belong (a query string, say);
+    a token's plaintext is kept nowhere, so it is removed before the text is.
+    """
+    if len(text) <= BODY_LENGTH:
+        return text
+    return _TOKEN_SHAPE.sub(
+        lambda match: HIDDEN_TOKEN if is_well_formed(match.group()) else match.group(), text
+    )

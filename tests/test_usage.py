@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.utils import timezone
-from helpers import bearer
+from helpers import bearer, url
 
 from api_clients import tokens
 from api_clients.auth import _check_rate
@@ -338,3 +338,30 @@ class TestUsageIndexes:
         indexes = [c["columns"] for c in constraints.values() if c["index"]]
         assert ["client_id"] not in indexes
         assert ["client_id", "requested_at"] in indexes
+
+
+def test_a_token_a_caller_puts_in_the_url_is_not_recorded(client, api_user, make_client):
+    api_client, token = make_client(api_user)
+    _, other = make_client(api_user, name="Another")
+    # Not a token: as long, but its checksum does not hold.
+    lookalike = tokens.token_prefix() + "A" * tokens.BODY_LENGTH
+
+    client.get(
+        f"/api/v1/providers?note={token}&other={other}&keep={lookalike}", headers=bearer(token)
+    )
+    client.get(f"/api/v1/{other}", headers=bearer(token))
+
+    rows = ApiClientUsage.objects.filter(client=api_client).order_by("pk")
+    assert [row.query_string for row in rows] == [
+        f"note=[token removed]&other=[token removed]&keep={lookalike}",
+        "",
+    ]
+    assert rows[1].path == "/api/v1/[token removed]"
+    assert all(token not in row.path + row.query_string for row in rows)
+    # Nor is it on the requests page, which shows what was recorded.
+    client.force_login(api_user)
+    response = client.get(url("requests", api_client))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "note=[token removed]" in page
+    assert token not in page and other not in page
