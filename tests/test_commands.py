@@ -94,7 +94,9 @@ class TestCreate:
             run("create", *args, "--expires", in_days(30))
         assert not ApiClient.objects.exists()
 
-    @pytest.mark.parametrize("expires", ["2027-02-30", "tomorrow", "27/03/2027", ""])
+    @pytest.mark.parametrize(
+        "expires", ["2027-02-30", "tomorrow", "27/03/2027", "", "20271101", "2027-W01-1"]
+    )
     def test_an_unreal_date(self, api_user, expires):
         with pytest.raises(CommandError, match="--expires must be a real date"):
             run("create", "--owner", "owner", "--name", "Feed", "--expires", expires)
@@ -132,9 +134,11 @@ class TestList:
 
         lines = output.splitlines()
         assert len(lines) == 3
-        assert "Revoked one" in lines[0] and "revoked" in lines[0]
-        assert "Expired one" in lines[1] and "expired" in lines[1] and "2020-01-01" in lines[1]
-        assert "Active one" in lines[2] and "active" in lines[2]
+        assert "Revoked one" in lines[0] and "Revoked" in lines[0]
+        assert "Expired one" in lines[1] and "Expired" in lines[1] and "2020-01-01" in lines[1]
+        assert "Active one" in lines[2] and "Active" in lines[2]
+        # The columns line up, whatever the status.
+        assert len({line.index("20") for line in lines}) == 1
         assert clients["active"].token_hint in lines[2]
         assert "Deleted one" not in output
 

@@ -6,6 +6,7 @@ import datetime
 import getpass
 import json
 import os
+import re
 import sys
 
 from django.contrib.auth import get_user_model
@@ -180,8 +181,12 @@ class Command(BaseCommand):
 
     @staticmethod
     def _expiry_date(expires):
+        # Only YYYY-MM-DD: fromisoformat also reads 20270327 and week dates (2027-W13-6).
+        expires = expires.strip()
         try:
-            return datetime.date.fromisoformat(expires.strip())
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires, flags=re.ASCII):
+                raise ValueError(expires)
+            return datetime.date.fromisoformat(expires)
         except ValueError:
             raise CommandError("--expires must be a real date, like 2027-03-27.") from None
 
@@ -279,9 +284,11 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("There are no API clients.")
             return
+        labels = {status.value: str(status.label) for status in Status}
+        width = max(len(labels[row["status"]]) for row in rows)
         for row in rows:
             self.stdout.write(
-                f"{row['id']:>6}  {row['status']:<8} {row['expiry_date']}  "
+                f"{row['id']:>6}  {labels[row['status']]:<{width}}  {row['expiry_date']}  "
                 f"{row['token_hint']}…  {row['owner'] or '-'}  {row['name']}"
             )
 
