@@ -367,6 +367,46 @@ class ApiClientDailyUsageManager(models.Manager):
                 _daily_upsert(alias, commits_without_waiting(connection)), [*params, reason]
             )
 
+    def keep_greater_counts(self, rows):
+        """Insert rolled-up days' counts; where a day is there already, keep the greater count.
+
+        A finished day's rows only grow (a late write) until prune deletes them,
+        after rolling them up: a page that counted them while prune deleted some
+        must not write its smaller count over prune's. ``unrecorded`` counts
+        already there are kept.
+        """
+        alias = router.db_for_write(self.model)
+        connection = connections[alias]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            self.using(alias).bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["client", "date", "reason"],
+                update_fields=["recorded"],
+            )
+            return
+        table, client, date, reason, recorded, unrecorded = _daily_columns(alias)
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        date_field = self.model._meta.get_field("date")
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), _DAILY_UPSERT_BATCH):
+                batch = rows[start : start + _DAILY_UPSERT_BATCH]
+                params = []
+                for row in batch:
+                    day = date_field.get_db_prep_save(row.date, connection)
+                    params += [row.client_id, day, row.reason, row.recorded]
+                cursor.execute(
+                    f"INSERT INTO {table} ({client}, {date}, {reason}, {recorded}, {unrecorded}) "  # noqa: S608
+                    f"VALUES {', '.join(['(%s, %s, %s, %s, 0)'] * len(batch))} "
+                    f"ON CONFLICT ({client}, {date}, {reason}) DO UPDATE SET "
+                    f"{recorded} = {greatest}({table}.{recorded}, EXCLUDED.{recorded})",
+                    params,
+                )
+
+
+# Rows per statement: 5 parameters each, within SQLite's oldest limit of 999.
+_DAILY_UPSERT_BATCH = 150
+
 
 class ApiClientDailyUsage(models.Model):
     """Requests of one client on one day (site time zone) with one refusal reason.
@@ -502,16 +542,21 @@ def _usage_insert(alias, without_waiting=False):
     return fields, sql + (_COMMIT_WITHOUT_WAITING if without_waiting else "")
 
 
-@functools.lru_cache(maxsize=8)
-def _daily_upsert(alias, without_waiting=False):
-    """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
+def _daily_columns(alias):
+    """The daily counts' table and its columns (client, date, reason, recorded, unrecorded),
+    quoted for the database."""
     meta = ApiClientDailyUsage._meta
     quote = connections[alias].ops.quote_name
-    table = quote(meta.db_table)
-    client, date, reason, recorded, unrecorded = (
+    return quote(meta.db_table), *(
         quote(meta.get_field(name).column)
         for name in ("client", "date", "reason", "recorded", "unrecorded")
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _daily_upsert(alias, without_waiting=False):
+    """INSERT a day's first counted refusal, or add one to it: the same SQL on both databases."""
+    table, client, date, reason, recorded, unrecorded = _daily_columns(alias)
     return (
         f"INSERT INTO {table} ({client}, {date}, {reason}, {recorded}, {unrecorded}) "  # noqa: S608
         f"VALUES (%s, %s, %s, 0, 1) "

@@ -4,7 +4,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connections, router
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -133,53 +132,8 @@ def _save_rolled_up(days_by_client, counts):
                 ApiClientDailyUsage(client_id=client_id, date=date, reason=reason, recorded=count)
             )
     if rows:
-        _upsert_keeping_the_greater(rows)
+        ApiClientDailyUsage.objects.keep_greater_counts(rows)
     return rows
-
-
-# Rows per statement: 5 parameters each, within SQLite's oldest limit of 999.
-_UPSERT_BATCH = 150
-
-
-def _upsert_keeping_the_greater(rows):
-    """Insert the days' counts; where a day is there already, keep the greater count.
-
-    A finished day's rows only grow (a late write) until prune deletes them,
-    after rolling them up: a page that counted them while prune deleted some
-    must not write its smaller count over prune's.
-    """
-    alias = router.db_for_write(ApiClientDailyUsage)
-    connection = connections[alias]
-    if connection.vendor not in ("postgresql", "sqlite"):
-        ApiClientDailyUsage.objects.using(alias).bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["client", "date", "reason"],
-            update_fields=["recorded"],
-        )
-        return
-    meta, quote = ApiClientDailyUsage._meta, connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [quote(meta.get_field(name).column) for name in ("client", "date", "reason")]
-    recorded, unrecorded = (
-        quote(meta.get_field(name).column) for name in ("recorded", "unrecorded")
-    )
-    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    date_field = meta.get_field("date")
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _UPSERT_BATCH):
-            batch = rows[start : start + _UPSERT_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s, 0)"] * len(batch))
-            params = []
-            for row in batch:
-                date = date_field.get_db_prep_save(row.date, connection)
-                params += [row.client_id, date, row.reason, row.recorded]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, {recorded}, {unrecorded}) "  # noqa: S608
-                f"VALUES {values} ON CONFLICT ({', '.join(columns)}) DO UPDATE SET "
-                f"{recorded} = {greatest}({table}.{recorded}, EXCLUDED.{recorded})",
-                params,
-            )
 
 
 def _first_live_day():

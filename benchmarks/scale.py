@@ -151,13 +151,23 @@ def main():
             measure_flood(api_user, quiet.expiry_date)
 
 
+def details_page(browser, client):
+    """A request for the client's details page, as ``browser``, to time."""
+    from django.urls import reverse
+
+    def get():
+        response = browser.get(reverse("api_clients:inspect", args=[client.pk]))
+        assert response.status_code == 200, response.status_code
+
+    return get
+
+
 def measure_usage(api_user, quiet, busy, others, *, scale, rounds):
     """1. The details page of a busy client beside a quiet one's."""
     from django.db import connection
     from django.db.models import Count, Q
     from django.db.models.functions import TruncDate
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
     from django.utils import timezone
 
     from api_clients.dates import today
@@ -178,11 +188,7 @@ def measure_usage(api_user, quiet, busy, others, *, scale, rounds):
     as_owner = logged_in(api_user)
 
     def details(client):
-        def get():
-            response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
-            assert response.status_code == 200, response.status_code
-
-        return get
+        return details_page(as_owner, client)
 
     def old_chart_query(client):
         # The chart's query before daily counts: a grouped count of the raw rows.
@@ -386,18 +392,13 @@ def sweep_details(curves, *, api_user, quiet, busy, others, total_rows, rounds):
     The busy client keeps 13 % of all rows (1.3 M of 10 M at full size), the quiet
     one 300; the rest is spread over the other clients and 90 days.
     """
-    from django.urls import reverse
 
     from api_clients.models import ApiClientDailyUsage
 
     as_owner = logged_in(api_user)
 
     def details(client):
-        def get():
-            response = as_owner.get(reverse("api_clients:inspect", args=[client.pk]))
-            assert response.status_code == 200, response.status_code
-
-        return get
+        return details_page(as_owner, client)
 
     load_usage(quiet.pk, 300)
     loaded = 300

@@ -47,8 +47,7 @@ class DraftMixin:
         return draft_key(self.draft_flow, getattr(self, "object", None))
 
     def _page_url(self, page):
-        client = getattr(self, "object", None)
-        return self.url_for(page) if client is None else self.url_for(page, client)
+        return self.url_for(page, getattr(self, "object", None))
 
     def get_draft(self):
         """The answers with their ``submission`` key, or None."""
