@@ -283,17 +283,18 @@ class TestRefusalFloods:
 
     def test_counted_refusals_survive_the_day_being_rolled_up(self, client, api_user, make_client):
         api_client, _ = make_client(api_user)
-        yesterday = today() - datetime.timedelta(days=1)
+        # Two days ago: finished at any hour (yesterday is still live just after midnight).
+        day = today() - datetime.timedelta(days=2)
         for _ in range(3):
             ApiClientDailyUsage.objects.count_unrecorded(
-                client=api_client, date=yesterday, reason=RefusalReason.RATE_LIMITED
+                client=api_client, date=day, reason=RefusalReason.RATE_LIMITED
             )
-        add_usage(api_client, at(1), 2, RefusalReason.RATE_LIMITED)
+        add_usage(api_client, at(2), 2, RefusalReason.RATE_LIMITED)
         assert run("summarise") == "Counted 1 client days of usage.\n"
 
         counted = ApiClientDailyUsage.objects.get(
-            client=api_client, date=yesterday, reason=RefusalReason.RATE_LIMITED
+            client=api_client, date=day, reason=RefusalReason.RATE_LIMITED
         )
         assert (counted.recorded, counted.unrecorded) == (2, 3)
         client.force_login(api_user)
-        assert chart_days(client.get(url("inspect", api_client)))[label(1)] == (5, 5)
+        assert chart_days(client.get(url("inspect", api_client)))[label(2)] == (5, 5)
